@@ -1,0 +1,399 @@
+"""Copy the ChordMe source (SQLite or PostgreSQL) into the warehouse's ``raw`` schema.
+
+Why connectorx → Arrow → DuckDB: it reads both dialects natively into Arrow (no Python row objects),
+streams in record batches so memory stays bounded, and DuckDB ingests Arrow without a copy. Measured on
+100k SQLite rows: connectorx 0.24 s, dlt/connectorx 0.94 s, row-by-row SQLAlchemy 23 s.
+
+Per table (see :data:`chordme_bi.source.schema.EXTRACT_SPECS`):
+- read rows past the high-water mark of its cursor (``updated_at`` with ``>=``, or ``id`` with ``>``),
+  or the whole table when it has no change column;
+- cast every value to the contract's DuckDB type; a value that will not cast (SQLite lets text into an
+  integer column) sends the row to ``raw._extract_rejects`` with the field, the original value and the
+  reason, never silently dropped;
+- write only rows that are new or differ from what raw holds (delete + insert by primary key), so a
+  second run over an unchanged source writes 0 rows.
+
+Counts reconcile per run: rows_read = rows_written + rows_unchanged + rows_rejected.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from hashlib import sha256
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, Table
+from sqlalchemy.engine import make_url
+
+from chordme_bi.settings import Settings
+from chordme_bi.source.schema import EXTRACT_SPECS, ExtractSpec, metadata
+
+log = logging.getLogger(__name__)
+
+RAW_SCHEMA = "raw"
+STATE_TABLE = f"{RAW_SCHEMA}._extract_state"
+REJECTS_TABLE = f"{RAW_SCHEMA}._extract_rejects"
+PSEUDONYM_TABLE = f"{RAW_SCHEMA}._user_pseudonyms"
+TEXT_PREFIX = "v"
+
+
+class SourceSchemaError(RuntimeError):
+    """The source lacks a table or column the contract requires."""
+
+
+@dataclass
+class ExtractResult:
+    table: str
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_unchanged: int = 0
+    rows_rejected: int = 0
+    raw_rows_total: int = 0
+    high_water_mark: str | None = None
+    mode: str = "incremental"
+    seconds: float = 0.0
+    extra_source_columns: list[str] = field(default_factory=list)
+
+    def as_metadata(self) -> dict:
+        return asdict(self)
+
+
+def duckdb_type(column) -> str:
+    t = column.type
+    if isinstance(t, DateTime):
+        return "TIMESTAMPTZ" if t.timezone else "TIMESTAMP"
+    if isinstance(t, Date):
+        return "DATE"
+    if isinstance(t, Boolean):
+        return "BOOLEAN"
+    if isinstance(t, Numeric) and not isinstance(t, Float):
+        return f"DECIMAL({t.precision or 18},{t.scale or 2})"
+    if isinstance(t, Float):
+        return "DOUBLE"
+    if isinstance(t, Integer):
+        return "BIGINT"
+    return "VARCHAR"  # strings and JSON: JSON stays text in raw so malformed documents are kept as written
+
+
+def connectorx_url(sqlalchemy_url: str) -> tuple[str, str]:
+    """Return (dialect, connectorx URL) for a SQLAlchemy URL."""
+    url = make_url(sqlalchemy_url)
+    dialect = url.get_backend_name()
+    if dialect == "sqlite":
+        path = Path(url.database or "").resolve()
+        if not path.exists():
+            raise FileNotFoundError(f"SQLite source {path} does not exist (run `chordme-bi demo-data`)")
+        return dialect, f"sqlite://{path}"
+    if dialect in ("postgresql", "postgres"):
+        return "postgresql", url.set(drivername="postgresql").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported source dialect {dialect!r}: use sqlite or postgresql")
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class SourceReader:
+    """Reads one source table as Arrow record batches through connectorx."""
+
+    def __init__(self, sqlalchemy_url: str, batch_rows: int):
+        self.dialect, self.url = connectorx_url(sqlalchemy_url)
+        self.batch_rows = batch_rows
+
+    def columns_of(self, table: str) -> list[str]:
+        import connectorx as cx
+
+        if self.dialect == "sqlite":
+            q = f"SELECT name FROM pragma_table_info({_quote_literal(table)})"
+        else:
+            q = (
+                "SELECT column_name AS name FROM information_schema.columns "
+                f"WHERE table_schema = current_schema() AND table_name = {_quote_literal(table)}"
+            )
+        return [r["name"] for r in cx.read_sql(self.url, q, return_type="arrow").to_pylist()]
+
+    def text_columns(self, table: Table, text_mode: bool) -> set[str]:
+        """Columns read as encoded text. SQLite keeps timestamps in any notation (DuckDB parses them), and in
+        text mode every value comes as text so a stray type cannot abort the read."""
+        if self.dialect != "sqlite":
+            return set()
+        return {
+            c.name for c in table.columns
+            # connectorx maps only plain numeric declared types reliably; anything else (JSON, DATETIME,
+            # NUMERIC(10,2)) is typed from its first value, which fails on NULL.
+            if text_mode or not isinstance(c.type, (Integer, Float, Boolean))
+            or (isinstance(c.type, Numeric) and not isinstance(c.type, Float))
+        }
+
+    def _select_list(self, table: Table, text_mode: bool) -> str:
+        as_text = self.text_columns(table, text_mode)
+        parts = []
+        for col in table.columns:
+            name = f'"{col.name}"'
+            if col.name in as_text:
+                # connectorx types an expression by its first value and fails on NULL, so NULL is sent as ''
+                # and a value as 'v' + text (see TEXT_PREFIX). REALs keep all 17 digits.
+                text = f"CASE WHEN typeof({name}) = 'real' THEN printf('%.17g', {name}) ELSE CAST({name} AS TEXT) END"
+                parts.append(f"IFNULL('{TEXT_PREFIX}' || {text}, '') AS {name}")
+            elif self.dialect == "postgresql" and isinstance(col.type, Numeric) and not isinstance(col.type, Float):
+                parts.append(f"CAST({name} AS DOUBLE PRECISION) AS {name}")
+            else:
+                parts.append(name)
+        return ", ".join(parts)
+
+    def query(self, table: Table, spec: ExtractSpec, hwm: str | None, text_mode: bool) -> str:
+        where = ""
+        if spec.cursor and hwm is not None:
+            if spec.cursor == "id":
+                where = f' WHERE "id" > {int(hwm)}'
+            elif self.dialect == "sqlite":
+                where = f' WHERE "{spec.cursor}" >= {_quote_literal(hwm)}'
+            else:
+                where = f' WHERE "{spec.cursor}" >= CAST({_quote_literal(hwm)} AS TIMESTAMP)'
+        return f'SELECT {self._select_list(table, text_mode)} FROM "{table.name}"{where}'
+
+    def read(self, query: str) -> pa.RecordBatchReader:
+        import connectorx as cx
+
+        return cx.read_sql(self.url, query, return_type="arrow_stream", batch_size=self.batch_rows)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """First value of a query; reads the whole result, which DuckDB 2 requires before the next statement."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {STATE_TABLE} (
+            table_name VARCHAR PRIMARY KEY, cursor_column VARCHAR, high_water_mark VARCHAR,
+            last_batch_id VARCHAR, last_run_at TIMESTAMPTZ)"""
+    )
+    con.execute(
+        f"""CREATE TABLE IF NOT EXISTS {REJECTS_TABLE} (
+            table_name VARCHAR, row_id VARCHAR, fields VARCHAR, reason VARCHAR, row_json VARCHAR,
+            _batch_id VARCHAR, _loaded_at TIMESTAMPTZ)"""
+    )
+    con.execute(f"CREATE TABLE IF NOT EXISTS {PSEUDONYM_TABLE} (user_id BIGINT PRIMARY KEY, user_key VARCHAR)")
+    for table in metadata.sorted_tables:
+        cols = ", ".join(f'"{c.name}" {duckdb_type(c)}' for c in table.columns)
+        con.execute(
+            f'CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}."{table.name}" ({cols}, _loaded_at TIMESTAMPTZ, _batch_id VARCHAR)'
+        )
+
+
+def _cast_expr(column, source_ref: str) -> str:
+    target = duckdb_type(column)
+    if target == "TIMESTAMP":
+        # Naive columns hold UTC; a value written with an offset is converted, not truncated.
+        return f"timezone('UTC', TRY_CAST({source_ref} AS TIMESTAMPTZ))"
+    return f"TRY_CAST({source_ref} AS {target})"
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    spec: ExtractSpec,
+    batch: pa.Table,
+    batch_id: str,
+    loaded_at: datetime,
+    compare_with_raw: bool,
+    text_columns: set[str],
+) -> tuple[int, int, int, str | None]:
+    """Write one Arrow batch; returns (written, unchanged, rejected, the batch's high-water mark)."""
+    con.register("_src_batch", batch)
+
+    def _src(column: str) -> str:
+        ref = f'_src_batch."{column}"'
+        if column in text_columns:
+            return f"CASE WHEN {ref} = '' THEN NULL ELSE substr({ref}, {len(TEXT_PREFIX) + 1}) END"
+        return ref
+
+    cols = [c.name for c in table.columns]
+    typed = ", ".join(f'{_cast_expr(c, _src(c.name))} AS "{c.name}"' for c in table.columns)
+    # A field is bad when it has a value that does not convert; each bad field is named in the reason.
+    bad = {c.name: f"({_src(c.name)} IS NOT NULL AND {_cast_expr(c, _src(c.name))} IS NULL)" for c in table.columns}
+    bad_fields = ", ".join(f"CASE WHEN {cond} THEN '{name}' END" for name, cond in bad.items())
+    problems = ", ".join(
+        f"CASE WHEN {bad[c.name]} THEN '{c.name}: ' || left(CAST({_src(c.name)} AS VARCHAR), 200)"
+        f" || ' does not convert to {duckdb_type(c)}' END"
+        for c in table.columns
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _typed AS
+            SELECT {typed}, concat_ws('; ', {problems}) AS _problems FROM _src_batch"""
+    )
+    rejected = _scalar(con, "SELECT count(*) FROM _typed WHERE _problems <> ''")
+    if rejected:  # rare: keep the whole original row, as JSON, beside the reasons; once per distinct row
+        row_json = "json_object(" + ", ".join(f"'{c}', {_src(c)}" for c in cols) + ")"
+        con.execute(
+            f"""INSERT INTO {REJECTS_TABLE}
+                SELECT * FROM (
+                    SELECT ? AS table_name, CAST({_src(spec.primary_key)} AS VARCHAR) AS row_id,
+                           concat_ws(', ', {bad_fields}) AS fields, concat_ws('; ', {problems}) AS reason,
+                           CAST({row_json} AS VARCHAR) AS row_json, ?, ?
+                    FROM _src_batch) AS r
+                WHERE fields <> '' AND NOT EXISTS (
+                    SELECT 1 FROM {REJECTS_TABLE} AS e
+                    WHERE e.table_name = r.table_name AND e.row_id = r.row_id AND e.row_json = r.row_json)""",
+            [table.name, batch_id, loaded_at],
+        )
+    col_list = ", ".join(f'"{c}"' for c in cols)
+    if compare_with_raw and spec.cursor != "id":
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _changed AS
+                SELECT {col_list} FROM _typed WHERE _problems = ''
+                EXCEPT
+                SELECT {col_list} FROM {RAW_SCHEMA}."{table.name}"
+                WHERE "{spec.primary_key}" IN (SELECT "{spec.primary_key}" FROM _typed)"""
+        )
+        con.execute(
+            f"""DELETE FROM {RAW_SCHEMA}."{table.name}"
+                WHERE "{spec.primary_key}" IN (SELECT "{spec.primary_key}" FROM _changed)"""
+        )
+        source = "_changed"
+    else:
+        source = "(SELECT * FROM _typed WHERE _problems = '')"
+    written = _scalar(con, f'INSERT INTO {RAW_SCHEMA}."{table.name}" SELECT {col_list}, ?, ? FROM {source}',
+        [loaded_at, batch_id])
+    # A row that converts now supersedes its earlier rejection: it is no longer a rejected row.
+    con.execute(
+        f"""DELETE FROM {REJECTS_TABLE} WHERE table_name = ? AND row_id IN (
+                SELECT CAST("{spec.primary_key}" AS VARCHAR) FROM _typed WHERE _problems = '')""",
+        [table.name],
+    )
+    hwm = None
+    if spec.cursor == "id" or (spec.cursor and spec.cursor not in text_columns):
+        hwm = _scalar(con, f'SELECT CAST(max("{spec.cursor}") AS VARCHAR) FROM _typed')
+    elif spec.cursor:  # SQLite timestamp: keep the source's own notation, compared as SQLite compares it
+        hwm = _scalar(con, f"SELECT max({_src(spec.cursor)}) FROM _src_batch")
+    con.unregister("_src_batch")
+    return written, batch.num_rows - rejected - written, rejected, hwm
+
+
+def _check_source_columns(reader: SourceReader, table: Table) -> list[str]:
+    present = reader.columns_of(table.name)
+    if not present:
+        raise SourceSchemaError(f"source table {table.name!r} is missing")
+    missing = [c.name for c in table.columns if c.name not in present]
+    if missing:
+        raise SourceSchemaError(f"source table {table.name!r} lacks required column(s): {', '.join(missing)}")
+    return [c for c in present if c not in table.columns]
+
+
+def extract_table(
+    con: duckdb.DuckDBPyConnection, reader: SourceReader, spec: ExtractSpec, batch_id: str, loaded_at: datetime
+) -> ExtractResult:
+    started = time.perf_counter()
+    table = metadata.tables[spec.table]
+    result = ExtractResult(table=spec.table)
+    result.extra_source_columns = _check_source_columns(reader, table)
+
+    hwm = _scalar(con, f"SELECT high_water_mark FROM {STATE_TABLE} WHERE table_name = ?", [spec.table])
+    raw_has_rows = _scalar(con, f'SELECT count(*) > 0 FROM {RAW_SCHEMA}."{spec.table}"')
+    result.mode = "full" if not raw_has_rows else ("incremental" if spec.cursor else "snapshot")
+
+    def run(text_mode: bool) -> None:
+        new_hwm = hwm
+        for record_batch in reader.read(reader.query(table, spec, hwm, text_mode)):
+            batch = pa.Table.from_batches([record_batch])
+            if batch.num_rows == 0:
+                continue
+            written, unchanged, rejected, batch_hwm = _load_batch(
+                con, table, spec, batch, batch_id, loaded_at, raw_has_rows or result.rows_read > 0,
+                reader.text_columns(table, text_mode),
+            )
+            result.rows_read += batch.num_rows
+            result.rows_written += written
+            result.rows_unchanged += unchanged
+            result.rows_rejected += rejected
+            if batch_hwm is not None and (new_hwm is None or _hwm_key(spec, batch_hwm) > _hwm_key(spec, new_hwm)):
+                new_hwm = batch_hwm
+        result.high_water_mark = new_hwm
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        try:
+            run(text_mode=False)
+        # A value of another type than its column declares: connectorx raises, or panics mid-stream with a
+        # pyo3 PanicException, which derives from BaseException.
+        except BaseException as exc:
+            if reader.dialect != "sqlite" or isinstance(exc, (KeyboardInterrupt, SystemExit, duckdb.Error)):
+                raise
+            log.warning("%s: typed read failed (%s); re-reading as text and rejecting unconvertible rows", spec.table, exc)
+            con.execute("ROLLBACK")
+            con.execute("BEGIN TRANSACTION")
+            for attr in ("rows_read", "rows_written", "rows_unchanged", "rows_rejected"):
+                setattr(result, attr, 0)
+            run(text_mode=True)
+        con.execute(
+            f"INSERT OR REPLACE INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?)",
+            [spec.table, spec.cursor, result.high_water_mark, batch_id, loaded_at],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    result.raw_rows_total = _scalar(con, f'SELECT count(*) FROM {RAW_SCHEMA}."{spec.table}"')
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _hwm_key(spec: ExtractSpec, value: str):
+    return int(value) if spec.cursor == "id" else value
+
+
+def refresh_pseudonyms(con: duckdb.DuckDBPyConnection, secret: bytes) -> int:
+    """Keyed HMAC-SHA256 pseudonym per user id, kept in the private raw layer for dbt to join."""
+    ids = [r[0] for r in con.execute(
+        f'SELECT DISTINCT id FROM {RAW_SCHEMA}.users WHERE id NOT IN (SELECT user_id FROM {PSEUDONYM_TABLE})'
+    ).fetchall()]
+    if not ids:
+        return 0
+    keys = [hmac.new(secret, str(i).encode(), sha256).hexdigest()[:32] for i in ids]
+    con.register("_pseudo", pa.table({"user_id": pa.array(ids, pa.int64()), "user_key": keys}))
+    con.execute(f"INSERT INTO {PSEUDONYM_TABLE} SELECT user_id, user_key FROM _pseudo")
+    con.unregister("_pseudo")
+    return len(ids)
+
+
+def connect_writer(warehouse_path: Path | str) -> duckdb.DuckDBPyConnection:
+    path = Path(warehouse_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def extract_all(
+    source_url: str,
+    warehouse_path: Path | str,
+    tables: Iterable[str] | None = None,
+    settings: Settings | None = None,
+) -> list[ExtractResult]:
+    """Extract the selected tables (default: all) in one writer session; returns a result per table."""
+    settings = settings or Settings.from_env()
+    wanted = set(tables) if tables is not None else None
+    reader = SourceReader(source_url, settings.extract_batch_rows)
+    batch_id = uuid.uuid4().hex
+    loaded_at = datetime.now(timezone.utc)
+    results = []
+    with connect_writer(warehouse_path) as con:
+        _ensure_warehouse(con)
+        for spec in EXTRACT_SPECS:
+            if wanted is None or spec.table in wanted:
+                results.append(extract_table(con, reader, spec, batch_id, loaded_at))
+                log.info("extracted %s: %s", spec.table, results[-1].as_metadata())
+        if wanted is None or "users" in wanted:
+            refresh_pseudonyms(con, settings.pseudonym_secret())
+    return results
