@@ -184,7 +184,9 @@ def _ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
             table_name VARCHAR, row_id VARCHAR, fields VARCHAR, reason VARCHAR, row_json VARCHAR,
             _batch_id VARCHAR, _loaded_at TIMESTAMPTZ)"""
     )
-    con.execute(f"CREATE TABLE IF NOT EXISTS {PSEUDONYM_TABLE} (user_id BIGINT PRIMARY KEY, user_key VARCHAR)")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {PSEUDONYM_TABLE} (user_id BIGINT PRIMARY KEY, user_key VARCHAR, anonymous_key VARCHAR)"
+    )
     for table in metadata.sorted_tables:
         cols = ", ".join(f'"{c.name}" {duckdb_type(c)}' for c in table.columns)
         con.execute(
@@ -353,16 +355,27 @@ def _hwm_key(spec: ExtractSpec, value: str):
     return int(value) if spec.cursor == "id" else value
 
 
+def pseudonym(secret: bytes, user_id: int, anonymous: bool = False) -> str:
+    """Keyed HMAC-SHA256 pseudonym. Anonymous-only sessions get a key from another namespace, so nothing in
+    the marts links them to the user's identified key or id."""
+    message = f"{'anonymous' if anonymous else 'user'}:{user_id}".encode()
+    return hmac.new(secret, message, sha256).hexdigest()[:32]
+
+
 def refresh_pseudonyms(con: duckdb.DuckDBPyConnection, secret: bytes) -> int:
-    """Keyed HMAC-SHA256 pseudonym per user id, kept in the private raw layer for dbt to join."""
+    """Add pseudonyms for new user ids to the private raw layer, where dbt joins them."""
     ids = [r[0] for r in con.execute(
-        f'SELECT DISTINCT id FROM {RAW_SCHEMA}.users WHERE id NOT IN (SELECT user_id FROM {PSEUDONYM_TABLE})'
+        f"SELECT DISTINCT id FROM {RAW_SCHEMA}.users WHERE id NOT IN (SELECT user_id FROM {PSEUDONYM_TABLE})"
     ).fetchall()]
     if not ids:
         return 0
-    keys = [hmac.new(secret, str(i).encode(), sha256).hexdigest()[:32] for i in ids]
-    con.register("_pseudo", pa.table({"user_id": pa.array(ids, pa.int64()), "user_key": keys}))
-    con.execute(f"INSERT INTO {PSEUDONYM_TABLE} SELECT user_id, user_key FROM _pseudo")
+    keys = pa.table({
+        "user_id": pa.array(ids, pa.int64()),
+        "user_key": [pseudonym(secret, i) for i in ids],
+        "anonymous_key": [pseudonym(secret, i, anonymous=True) for i in ids],
+    })
+    con.register("_pseudo", keys)
+    con.execute(f"INSERT INTO {PSEUDONYM_TABLE} SELECT user_id, user_key, anonymous_key FROM _pseudo")
     con.unregister("_pseudo")
     return len(ids)
 

@@ -1,0 +1,27 @@
+"""DuckDB access rules: one writer at a time (Dagster pool), readers open read-only and briefly."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+
+@contextmanager
+def read_only(warehouse_path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()
+
+
+def relation_stats(con: duckdb.DuckDBPyConnection, schema: str, name: str, preview_rows: int = 5) -> tuple[int, str]:
+    """Row count and a small markdown preview of a table or view."""
+    relation = f'"{schema}"."{name}"'
+    rows = con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]
+    preview = con.execute(f"SELECT * FROM {relation} LIMIT {int(preview_rows)}").df()
+    return rows, preview.to_markdown(index=False) if not preview.empty else "(empty)"

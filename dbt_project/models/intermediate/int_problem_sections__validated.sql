@@ -1,0 +1,27 @@
+with problems as (
+    select
+        p.*,
+        row_number() over (partition by p.problem_section_id order by p._loaded_at desc) as copy_number
+    from {{ ref('stg_chordme__problem_sections') }} as p
+),
+
+checked as (
+    select
+        p.*,
+        {{ rejection_reasons([
+            ("p.copy_number > 1", "duplicate_primary_key"),
+            ("s.session_id is null", "orphan_session"),
+            ("s.session_id is not null and s.rejection_reasons <> ''", "session_rejected"),
+            ("p.problem_type is null or p.problem_type not in ('frequent_pauses', 'multiple_rewinds', 'tempo_struggles')", "invalid_problem_type"),
+            ("p.severity_score is null or p.severity_score < 1 or p.severity_score > 5", "severity_out_of_range"),
+            ("p.end_position_seconds < p.start_position_seconds", "end_before_start"),
+        ]) }} as rejection_reasons
+    from problems as p
+    left join (
+        select session_id, min(rejection_reasons) as rejection_reasons
+        from {{ ref('int_sessions__validated') }}
+        group by session_id
+    ) as s on s.session_id = p.session_id
+)
+
+select * from checked

@@ -1,0 +1,37 @@
+-- Every staged session with the reasons it cannot be used ('' when it can). fct_sessions takes the valid
+-- ones, quarantine_performance_sessions the rest; together they are exactly the raw rows.
+with sessions as (
+    select
+        s.*,
+        row_number() over (partition by s.session_id order by s._loaded_at desc, s.updated_at desc) as copy_number
+    from {{ ref('stg_chordme__performance_sessions') }} as s
+),
+
+checked as (
+    select
+        s.*,
+        {{ rejection_reasons([
+            ("s.copy_number > 1", "duplicate_primary_key"),
+            ("s.user_id is null", "missing_user_id"),
+            ("s.user_id is not null and u.user_id is null", "orphan_user"),
+            ("s.song_id is not null and so.song_id is null", "orphan_song"),
+            ("s.setlist_id is not null and sl.setlist_id is null", "orphan_setlist"),
+            ("s.session_type is null or s.session_type not in ('practice', 'performance', 'rehearsal')", "invalid_session_type"),
+            ("s.started_at is null", "missing_started_at"),
+            ("s.started_at > s._loaded_at + interval '" ~ var('future_tolerance_hours') ~ " hours'", "future_started_at"),
+            ("s.ended_at < s.started_at", "ended_before_started"),
+            ("s.total_duration_seconds is null", "missing_duration"),
+            ("s.total_duration_seconds < 0", "negative_duration"),
+            ("s.total_duration_seconds > " ~ var('max_session_seconds'), "duration_over_24h"),
+            ("s.active_duration_seconds < 0 or s.active_duration_seconds > s.total_duration_seconds", "active_duration_out_of_range"),
+            ("s.completion_percentage < 0 or s.completion_percentage > 100", "completion_out_of_range"),
+            ("s.session_rating not between 1 and 5 or s.difficulty_rating not between 1 and 5", "rating_out_of_range"),
+            ("s.tempo_changes < 0 or s.pause_count < 0 or s.rewind_count < 0 or s.fast_forward_count < 0", "negative_count"),
+        ]) }} as rejection_reasons
+    from sessions as s
+    left join {{ ref('stg_chordme__users') }} as u on u.user_id = s.user_id
+    left join {{ ref('stg_chordme__songs') }} as so on so.song_id = s.song_id
+    left join {{ ref('stg_chordme__setlists') }} as sl on sl.setlist_id = s.setlist_id
+)
+
+select * from checked

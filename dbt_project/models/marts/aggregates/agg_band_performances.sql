@@ -1,0 +1,73 @@
+-- Band x performance: how it went and how the band prepared for it.
+-- rehearsals_before: the band's earlier rehearsal performances; rehearsal_sessions_in_window: members'
+-- rehearsal sessions on this setlist in the rehearsal window (var rehearsal_window_days) before it;
+-- members_practised_in_window: members who practised any of the setlist's songs in that window.
+with performances as (
+    select p.*
+    from {{ ref('fct_setlist_performances') }} as p
+    join {{ ref('dim_bands') }} as b on b.band_id = p.setlist_id
+),
+
+members as (
+    select band_id, user_id from {{ ref('bridge_band_members') }}
+),
+
+setlist_song_set as (
+    select distinct setlist_id, song_id from {{ ref('bridge_setlist_songs') }}
+),
+
+member_sessions as (
+    select
+        p.performance_id,
+        s.user_id,
+        s.session_type = 'rehearsal' and s.setlist_id = p.setlist_id as is_setlist_rehearsal,
+        s.setlist_id = p.setlist_id or ss.song_id is not null as is_setlist_practice
+    from performances as p
+    join members as m on m.band_id = p.setlist_id
+    join {{ ref('fct_sessions') }} as s
+        on s.user_id = m.user_id
+        and s.started_at < p.performed_at
+        and s.started_at >= p.performed_at - interval '{{ var("rehearsal_window_days") }} days'
+    left join setlist_song_set as ss on ss.setlist_id = p.setlist_id and ss.song_id = s.song_id
+),
+
+preparation as (
+    select
+        ms.performance_id,
+        count(distinct case when ms.is_setlist_practice then ms.user_id end) as members_practised_in_window,
+        sum(case when ms.is_setlist_rehearsal then 1 else 0 end) as rehearsal_sessions_in_window
+    from member_sessions as ms
+    group by ms.performance_id
+)
+
+select
+    p.setlist_id as band_id,
+    p.performance_id,
+    p.performed_at,
+    p.performance_date,
+    p.event_type,
+    p.event_type = 'rehearsal' as is_rehearsal,
+    p.venue,
+    p.audience_size,
+    p.total_duration_minutes,
+    p.overall_rating,
+    p.technical_rating,
+    p.songs_performed,
+    p.songs_skipped,
+    p.audience_engagement,
+    p.mean_song_rating,
+    b.member_count,
+    (
+        select count(*)
+        from performances as earlier
+        where earlier.setlist_id = p.setlist_id
+          and earlier.event_type = 'rehearsal'
+          and earlier.performed_at < p.performed_at
+    ) as rehearsals_before,
+    coalesce(pr.rehearsal_sessions_in_window, 0) as rehearsal_sessions_in_window,
+    coalesce(pr.members_practised_in_window, 0) as members_practised_in_window,
+    round(cast(coalesce(pr.members_practised_in_window, 0) as numeric) / nullif(b.member_count, 0), 4)
+        as team_coordination
+from performances as p
+join {{ ref('dim_bands') }} as b on b.band_id = p.setlist_id
+left join preparation as pr on pr.performance_id = p.performance_id

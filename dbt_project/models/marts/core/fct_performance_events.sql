@@ -1,0 +1,28 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} where event_id in (select event_id from {{ ref('quarantine_performance_events') }})"
+        ],
+    )
+}}
+-- depends_on: {{ ref('quarantine_performance_events') }}
+
+select
+    e.event_id,
+    e.session_id,
+    e.event_type,
+    e.event_at,
+    {{ utc_date('e.event_at') }} as event_date,
+    e.position_seconds,
+    e.chord_at_position,
+    e.section_name,
+    e._loaded_at
+from {{ ref('int_events__validated') }} as e
+where e.rejection_reasons = ''
+{% if is_incremental() %}
+    and e._loaded_at > {{ max_loaded_at(this) }}
+{% endif %}

@@ -1,0 +1,35 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='problem_section_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} where problem_section_id in (select problem_section_id from {{ ref('quarantine_problem_sections') }})"
+        ],
+    )
+}}
+-- depends_on: {{ ref('quarantine_problem_sections') }}
+
+select
+    p.problem_section_id,
+    p.session_id,
+    s.user_id,
+    s.user_key,
+    coalesce(p.song_id, s.song_id) as song_id,
+    s.started_at as session_started_at,
+    s.session_date,
+    p.section_name,
+    p.problem_type,
+    p.severity_score,
+    p.event_count,
+    p.tempo_bpm,
+    p.start_position_seconds,
+    p.end_position_seconds,
+    p._loaded_at
+from {{ ref('int_problem_sections__validated') }} as p
+join {{ ref('fct_sessions') }} as s on s.session_id = p.session_id
+where p.rejection_reasons = ''
+{% if is_incremental() %}
+    and p._loaded_at > {{ max_loaded_at(this) }}
+{% endif %}

@@ -1,0 +1,2 @@
+select user_id, user_key, anonymous_key
+from {{ source('chordme', '_user_pseudonyms') }}
