@@ -62,3 +62,6 @@ def chordme_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c
 def _schema_and_name(relation_name: str) -> tuple[str, str]:
     parts = [p.strip('"') for p in relation_name.split(".")]
     return parts[-2], parts[-1]
+
+
+defs = dg.Definitions(assets=[chordme_dbt_models])

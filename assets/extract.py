@@ -62,3 +62,6 @@ def extract_chordme_source(context: dg.AssetExecutionContext, chordme: ChordmeBI
         )
     if PSEUDONYM_ASSET in context.selected_asset_keys:
         yield dg.MaterializeResult(asset_key=PSEUDONYM_ASSET)
+
+
+defs = dg.Definitions(assets=[extract_chordme_source])

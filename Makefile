@@ -1,0 +1,66 @@
+# ChordMe BI. `make run` and `make test` work on a fresh machine: they install what is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export RUST_BACKTRACE := 0
+SOURCE_DB := data/chordme.db
+DEMO_SESSIONS ?= 200000
+
+.PHONY: run test ui install system-deps demo-data manifest lock validate clean
+
+run: install demo-data $(DAGSTER_HOME)/dagster.yaml  ## extract, dbt build, reports, exports on the embedded default
+	$(BIN)/python -m orchestration.run
+
+test: install system-deps  ## the whole test suite (PostgreSQL tests are required when CI=true)
+	$(BIN)/python -m pytest -q
+
+ui: install $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+validate: install
+	$(BIN)/dagster definitions validate -w workspace.yaml
+
+install: $(VENV)/.installed dbt_project/target/manifest.json
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $@
+
+# The manifest is prepared here, never parsed when Dagster loads the definitions.
+dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . && touch target/manifest.json
+
+manifest: dbt_project/target/manifest.json
+
+demo-data: $(SOURCE_DB)
+
+$(SOURCE_DB): | $(VENV)/.installed
+	$(BIN)/chordme-bi demo-data --url sqlite:///$(SOURCE_DB) --sessions $(DEMO_SESSIONS)
+
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
+	mkdir -p $(DAGSTER_HOME) && cp $< $@
+
+# Browser and PDF tools the tests render with (Debian packages; installed only when missing).
+system-deps:
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing fonts-dejavu-core; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing fonts-dejavu-core; fi; \
+	fi
+
+lock:  ## re-resolve requirements.lock from pyproject.toml
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs
