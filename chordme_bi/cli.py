@@ -1,12 +1,25 @@
-"""``chordme-bi``: the command line for the things people do without the Dagster UI."""
+"""``chordme-bi``: the command line for the things people do without the Dagster UI.
+
+Each area adds its subcommands from its own module (``register(subparsers)``), listed in COMMAND_MODULES;
+a module that is not there yet is skipped.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import sys
 
 from chordme_bi.settings import Settings
+
+COMMAND_MODULES = (
+    "chordme_bi.reports.cli",  # report
+    "chordme_bi.delivery.cli",  # export, deliveries
+    "chordme_bi.bi.cli",  # bi test, bi sync
+    "chordme_bi.quality.cli",  # erase, retention
+)
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
@@ -14,7 +27,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
     url = args.url or Settings.from_env().source_url
     counts = generate(url, sessions=args.sessions, seed=args.seed, messy_fraction=args.messy_fraction)
-    print(json.dumps({"url": _redact(url), "rows": counts}, indent=2))
+    print(json.dumps({"url": redact_url(url), "rows": counts}, indent=2))
     return 0
 
 
@@ -27,14 +40,21 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # its package does not exist either
+        return False
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chordme-bi", description=__doc__)
+    parser = argparse.ArgumentParser(prog="chordme-bi", description="ChordMe BI pipeline tools")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo-data", help="write a realistic demo ChordMe source database")
@@ -46,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     extract = sub.add_parser("extract", help="copy the source into the warehouse's raw schema (incremental)")
     extract.set_defaults(func=_cmd_extract)
+
+    for module_name in COMMAND_MODULES:
+        if _module_exists(module_name):
+            importlib.import_module(module_name).register(sub)
     return parser
 
 

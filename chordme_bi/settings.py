@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Mapping
+from typing import Literal, Mapping
 
 from pydantic import BaseModel, Field
 
@@ -31,7 +31,17 @@ _ENV_NAMES: dict[str, str] = {
     "webhook_timeout": "BI_WEBHOOK_TIMEOUT",
     "data_retention_days": "BI_DATA_RETENTION_DAYS",
     "extract_batch_rows": "BI_EXTRACT_BATCH_ROWS",
+    "smtp_host": "BI_SMTP_HOST",
+    "smtp_port": "BI_SMTP_PORT",
+    "smtp_security": "BI_SMTP_SECURITY",
+    "smtp_user": "BI_SMTP_USER",
+    "smtp_from": "BI_SMTP_FROM",
+    "delivery_max_attempts": "BI_DELIVERY_MAX_ATTEMPTS",
+    "connections_file": "BI_CONNECTIONS_FILE",
 }
+
+# Secrets are read from the environment by name when used (never stored on Settings, never logged).
+SECRET_NAMES = ("BI_PSEUDONYM_SECRET", "BI_SMTP_PASSWORD", "BI_WEBHOOK_SECRET")
 
 
 class Settings(BaseModel):
@@ -51,6 +61,13 @@ class Settings(BaseModel):
     webhook_timeout: int = 30
     data_retention_days: int = 0  # 0 keeps everything
     extract_batch_rows: int = 500_000
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_user: str = ""
+    smtp_from: str = "ChordMe BI <reports@chordme.invalid>"
+    delivery_max_attempts: int = 5
+    connections_file: Path = Field(default=PROJECT_ROOT / "bi_connections.yaml", description="external BI connections")
 
     def model_post_init(self, __context) -> None:
         self.data_dir = Path(self.data_dir)
@@ -67,6 +84,19 @@ class Settings(BaseModel):
         values = {field: env[name] for field, name in _ENV_NAMES.items() if env.get(name, "") != ""}
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def reports_dir(self) -> Path:
+        return Path(self.output_dir) / "reports"
+
+    @property
+    def exports_dir(self) -> Path:
+        return Path(self.output_dir) / "exports"
+
+    @staticmethod
+    def secret(name: str) -> str | None:
+        """A secret from the environment, or None when unset."""
+        return os.environ.get(name) or None
 
     def pseudonym_secret(self) -> bytes:
         """Key for HMAC user pseudonyms: ``BI_PSEUDONYM_SECRET``, else a per-install key file.
