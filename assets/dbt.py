@@ -6,7 +6,9 @@ parsed at import, so loading definitions stays fast.
 
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -42,12 +44,15 @@ class ChordmeDbtTranslator(DagsterDbtTranslator):
     pool=DUCKDB_WRITER_POOL,
 )
 def chordme_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, chordme: ChordmeBIResource):
-    invocation = dbt.cli(["build"], context=context)
+    settings = chordme.settings()
+    # dbt reads the warehouse path from its environment (profiles.yml); the subprocess starts inside cli().
+    with environment(BI_WAREHOUSE_PATH=str(Path(settings.warehouse_path).resolve())):
+        invocation = dbt.cli(["build"], context=context)
     events = list(invocation.stream())
     nodes = invocation.get_artifact("manifest.json")["nodes"]
     # DuckDB has one writer: the dbt process holds the file until it exits, so row counts and previews are
     # read afterwards through one short read-only connection.
-    with read_only(chordme.settings().warehouse_path) as con:
+    with read_only(settings.warehouse_path) as con:
         for event in events:
             node = nodes.get(str(event.metadata["unique_id"].value)) if isinstance(event, dg.Output) else None
             if node is not None and node.get("relation_name"):
@@ -57,6 +62,20 @@ def chordme_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, c
                     {**event.metadata, "dagster/row_count": dg.MetadataValue.int(rows), "preview": dg.MetadataValue.md(preview)}
                 )
             yield event
+
+
+@contextmanager
+def environment(**variables: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _schema_and_name(relation_name: str) -> tuple[str, str]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import sys
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from chordme_bi.settings import Settings
 from orchestration.resources import DBT_PROJECT_DIR, ChordmeBIResource, export_dbt_environment
 
 STAGE_PACKAGES = ("assets", "sensors")
@@ -28,12 +29,20 @@ def stage_modules() -> list[str]:
     return sorted(names)
 
 
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, so runs work without the venv on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
 def shared_resources() -> dict:
     # The source URL may carry a password: resolve it from the environment at run time, never store it.
     source_url = dg.EnvVar("CHORDME_SOURCE_URL") if os.environ.get("CHORDME_SOURCE_URL") else None
     return {
         "chordme": ChordmeBIResource(source_url=source_url),
-        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR)),
+        "dbt": DbtCliResource(
+            project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
+        ),
     }
 
 
@@ -42,7 +51,7 @@ def build_definitions() -> dg.Definitions:
     from orchestration.jobs import warehouse_job
     from orchestration.schedules import daily_warehouse_schedule
 
-    export_dbt_environment(Settings.from_env())
+    export_dbt_environment()
     stages = [importlib.import_module(name).defs for name in stage_modules()]
     core = dg.Definitions(jobs=[warehouse_job], schedules=[daily_warehouse_schedule], resources=shared_resources())
     return dg.Definitions.merge(core, *stages)

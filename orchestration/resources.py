@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 import dagster as dg
 
 from chordme_bi.settings import PROJECT_ROOT, Settings
@@ -35,8 +33,7 @@ class ChordmeBIResource(dg.ConfigurableResource):
         return Settings.from_env(**overrides)
 
 
-def export_dbt_environment(settings: Settings) -> None:
-    """dbt runs in a subprocess that reads its profile from the environment: give it absolute paths."""
-    os.environ.setdefault("BI_WAREHOUSE_PATH", str(Path(settings.warehouse_path).resolve()))
+def export_dbt_environment() -> None:
+    """dbt runs in a subprocess and must never call home (the warehouse path is set per run by the asset)."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

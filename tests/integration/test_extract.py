@@ -1,0 +1,135 @@
+"""Extraction into raw: full load, idempotent re-runs, upserts and appends, rejects kept with reasons.
+
+Each scenario runs on SQLite and on PostgreSQL (required in CI)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+
+from chordme_bi.extract.extractor import REJECTS_TABLE, extract_all
+from chordme_bi.settings import Settings
+from chordme_bi.source.generator import generate
+
+END = date(2026, 10, 31)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def source_url(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'src.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    generate(url, sessions=1500, seed=11, end=END)
+    return url
+
+
+def _settings(tmp_path, url) -> Settings:
+    return Settings(data_dir=tmp_path / "data", source_url=url)
+
+
+def _source_count(url: str, table: str) -> int:
+    with sa.create_engine(url).connect() as con:
+        return con.execute(sa.text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+
+
+def _raw(settings: Settings, sql: str):
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_full_load_then_rerun_moves_nothing(tmp_path, source_url):
+    settings = _settings(tmp_path, source_url)
+    first = {r.table: r for r in extract_all(source_url, settings.warehouse_path, settings=settings)}
+
+    for table, result in first.items():
+        assert result.mode == "full"
+        assert result.rows_read == _source_count(source_url, table)
+        # nothing lost: every row read is either in raw or kept as a reject
+        assert result.rows_written + result.rows_rejected == result.rows_read
+        assert result.raw_rows_total == result.rows_written
+
+    second = extract_all(source_url, settings.warehouse_path, settings=settings)
+    assert sum(r.rows_written for r in second) == 0
+    assert sum(r.rows_rejected for r in second) == 0
+    for result in second:
+        assert result.raw_rows_total == first[result.table].raw_rows_total
+
+
+def test_updates_are_upserted_and_appends_picked_up(tmp_path, source_url):
+    settings = _settings(tmp_path, source_url)
+    extract_all(source_url, settings.warehouse_path, settings=settings)
+    engine = sa.create_engine(source_url)
+    with engine.begin() as con:
+        max_session = con.execute(sa.text("SELECT max(id) FROM performance_sessions")).scalar_one()
+        max_event = con.execute(sa.text("SELECT max(id) FROM performance_events")).scalar_one()
+        con.execute(sa.text(
+            "UPDATE performance_sessions SET completion_percentage = 42.5, updated_at = :ts WHERE id IN (1, 2)"
+        ), {"ts": "2026-11-01 08:00:00"})
+        con.execute(sa.text(
+            "INSERT INTO performance_events (id, session_id, event_type, timestamp, position_seconds) "
+            "VALUES (:id, 1, 'pause', :ts, 12.5)"
+        ), {"id": max_event + 1, "ts": "2026-10-30 19:00:00"})
+
+    results = {r.table: r for r in extract_all(source_url, settings.warehouse_path, settings=settings)}
+
+    assert results["performance_sessions"].rows_written == 2
+    assert results["performance_events"].rows_written == 1
+    assert sum(r.rows_written for t, r in results.items() if t not in ("performance_sessions", "performance_events")) == 0
+    rows = _raw(settings, "SELECT id, completion_percentage, count(*) OVER () FROM raw.performance_sessions WHERE id IN (1, 2) ORDER BY id")
+    assert [(r[0], r[1]) for r in rows] == [(1, 42.5), (2, 42.5)]
+    # upsert replaced, did not duplicate
+    assert _raw(settings, "SELECT count(*), count(DISTINCT id) FROM raw.performance_sessions")[0] == (
+        max_session, max_session,
+    )
+    assert _raw(settings, f"SELECT count(*) FROM raw.performance_events WHERE id = {max_event + 1}")[0][0] == 1
+
+
+def test_sqlite_text_in_integer_column_is_kept_as_a_reject(tmp_path):
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    generate(url, sessions=300, seed=3, end=END)
+    con = sqlite3.connect(tmp_path / "src.db")
+    con.execute("UPDATE performance_sessions SET total_duration = 'about an hour' WHERE id = 7")
+    con.commit()
+    settings = _settings(tmp_path, url)
+
+    results = {r.table: r for r in extract_all(url, settings.warehouse_path, settings=settings)}
+
+    sessions = results["performance_sessions"]
+    assert sessions.rows_rejected == 1
+    assert sessions.rows_written == 299
+    reject = _raw(settings, f"SELECT row_id, fields, reason, row_json FROM {REJECTS_TABLE}")
+    assert len(reject) == 1
+    row_id, fields, reason, row_json = reject[0]
+    assert (row_id, fields) == ("7", "total_duration")
+    assert "about an hour" in reason and "BIGINT" in reason
+    assert json.loads(row_json)["total_duration"] == "about an hour"
+    # the same bad row is not recorded again on the next run, and fixing it at the source lets it through
+    extract_all(url, settings.warehouse_path, settings=settings)
+    assert _raw(settings, f"SELECT count(*) FROM {REJECTS_TABLE}")[0][0] == 1
+    con.execute("UPDATE performance_sessions SET total_duration = 3600, updated_at = '2026-11-01 00:00:00' WHERE id = 7")
+    con.commit()
+    results = {r.table: r for r in extract_all(url, settings.warehouse_path, settings=settings)}
+    assert results["performance_sessions"].rows_written == 1
+    assert _raw(settings, f"SELECT count(*) FROM {REJECTS_TABLE}")[0][0] == 0
+    assert _raw(settings, "SELECT total_duration FROM raw.performance_sessions WHERE id = 7")[0][0] == 3600
+
+
+def test_sqlite_timestamps_in_any_notation_land_as_utc_instants(tmp_path):
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    generate(url, sessions=50, seed=5, end=END, messy_fraction=0)
+    con = sqlite3.connect(tmp_path / "src.db")
+    notations = {1: "2026-10-01 17:00:00", 2: "2026-10-01T19:00:00+02:00", 3: "2026-10-01 17:00:00.000000", 4: "2026-10-01T12:00:00-05:00"}
+    for session_id, text in notations.items():
+        con.execute("UPDATE performance_sessions SET started_at = ? WHERE id = ?", (text, session_id))
+    con.commit()
+    settings = _settings(tmp_path, url)
+    extract_all(url, settings.warehouse_path, settings=settings)
+
+    rows = _raw(settings, "SELECT DISTINCT CAST(started_at AT TIME ZONE 'UTC' AS VARCHAR) FROM raw.performance_sessions WHERE id <= 4")
+    assert rows == [("2026-10-01 17:00:00",)]
