@@ -17,6 +17,8 @@ from chordme_bi.settings import Settings
 from orchestration.definitions import build_definitions
 
 MAKE_RUN_TAG = "chordme/make_run"
+# Step-by-step events stay in the run's history (make ui); the terminal gets warnings and the summary.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _latest_complete_partition(job: dg.JobDefinition) -> str | None:
@@ -39,7 +41,9 @@ def main() -> int:
     for job in jobs:
         partition = _latest_complete_partition(job)
         started = time.perf_counter()
-        result = job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance, partition_key=partition, raise_on_error=False, run_config=QUIET_CONSOLE
+        )
         seconds = time.perf_counter() - started
         materialized = len(result.get_asset_materialization_events())
         checks = result.get_asset_check_evaluations()
