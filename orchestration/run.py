@@ -53,6 +53,15 @@ def main() -> int:
               f"{materialized} assets, {len(checks) - len(failed)}/{len(checks)} checks passed")
         for name in failed:
             print(f"  failed check: {name}")
+        extracted = [
+            e.materialization.metadata for e in result.get_asset_materialization_events()
+            if e.materialization.asset_key.path[0] == "raw" and "rows_written" in e.materialization.metadata
+        ]
+        if extracted:
+            written = sum(m["rows_written"].value for m in extracted)
+            rejected = sum(m["rows_rejected"].value for m in extracted)
+            print(f"  raw: {written:,} rows written, {rejected:,} rejected "
+                  f"({sum(m['rows_read'].value for m in extracted):,} read from the source)")
         produced.append(result.success)
     _print_outputs(settings)
     print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000): the runs above are in its history.")
@@ -65,10 +74,10 @@ def _print_outputs(settings: Settings) -> None:
     print(f"\nWarehouse {settings.warehouse_path}:")
     with read_only(settings.warehouse_path) as con:
         rows = con.execute(
-            """SELECT table_schema, table_name, estimated_size FROM duckdb_tables()
+            """SELECT table_schema, table_name FROM information_schema.tables
                WHERE table_schema IN ('marts', 'quarantine') ORDER BY table_schema, table_name"""
         ).fetchall()
-        for schema, name, _ in rows:
+        for schema, name in rows:
             count = con.execute(f'SELECT count(*) FROM "{schema}"."{name}"').fetchall()[0][0]
             print(f"  {schema}.{name}: {count:,} rows")
     output_dir = Path(settings.output_dir)
