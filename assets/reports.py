@@ -1,0 +1,218 @@
+"""Reports as Dagster assets: reports/<type>, one file set per monthly partition (usage_patterns also weekly),
+plus the `adhoc_report` job (the seed's generate-report call, as run config).
+
+Thin wiring: open the warehouse read-only, call chordme_bi.reports.engine, write files, record metadata.
+Re-running a partition whose inputs and code did not change writes nothing: each materialization carries a
+data version (hash of the report without generated_at, plus the code version); when it equals the partition's
+last one and the files are there, the files are kept as they are.
+"""
+
+import hashlib
+import importlib.util
+from pathlib import Path
+from typing import Optional
+
+import dagster as dg
+
+from chordme_bi.reports.config import ReportPeriod, ReportType
+from orchestration.resources import ChordmeBIResource
+
+# Partitions start with 2025 (the first year the BI tables exist in the app); end_offset 0 makes the last
+# partition the latest complete month / ISO week, never the one in progress.
+PARTITIONS_START = "2025-01-01"
+monthly_partitions = dg.MonthlyPartitionsDefinition(start_date=PARTITIONS_START, end_offset=0)
+# day_offset=1: ISO weeks start on Monday (Dagster's default is Sunday); 2025-01-06 is the first Monday of 2025.
+weekly_partitions = dg.WeeklyPartitionsDefinition(start_date="2025-01-06", day_offset=1, end_offset=0)
+
+REPORTS_POOL = "reports"  # limit = BI_MAX_CONCURRENT_REPORTS (`dagster instance concurrency set reports N`)
+FILE_FORMATS = ("json", "csv", "html", "pdf")
+MAKE_RUN_TAG = {"chordme/make_run": "true"}
+
+
+def _marts(*names: str) -> list[dg.AssetKey]:
+    return [dg.AssetKey(["marts", name]) for name in names]
+
+
+REPORT_DEPS: dict[ReportType, list[dg.AssetKey]] = {
+    ReportType.STUDENT_PROGRESS: _marts("fct_sessions", "agg_student_daily", "fct_problem_sections", "fct_goal_progress",
+                                        "bridge_class_students", "bridge_band_members", "dim_bands"),
+    ReportType.BAND_COLLABORATION: _marts("agg_band_performances", "dim_bands", "bridge_band_members", "bridge_class_students"),
+    ReportType.USAGE_PATTERNS: _marts("agg_usage_hourly", "agg_events_daily", "fct_sessions", "fct_performance_events",
+                                      "bridge_class_students", "bridge_band_members", "dim_bands"),
+    ReportType.PERFORMANCE_TRENDS: _marts("agg_platform_daily", "fct_sessions", "bridge_class_students",
+                                          "bridge_band_members", "dim_bands"),
+    ReportType.COMPARATIVE_ANALYSIS: _marts("fct_sessions", "bridge_class_students", "bridge_band_members", "dim_bands"),
+    ReportType.GOAL_TRACKING: _marts("fct_goal_progress", "fct_sessions", "bridge_class_students", "bridge_band_members",
+                                     "dim_bands"),
+}
+
+
+def _code_version() -> str:
+    """Hash of the engine and renderer sources: a change to either marks every report stale in the UI."""
+    package = Path(importlib.util.find_spec("chordme_bi.reports").origin).parent
+    digest = hashlib.sha256()
+    for path in sorted([*package.glob("*.py"), *(package / "render").glob("*.py")]):
+        if path.name != "cli.py":
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+REPORTS_CODE_VERSION = _code_version()
+
+
+def available_formats() -> tuple[str, ...]:
+    """json always; csv / html / pdf once their renderer module exists."""
+    return tuple(f for f in FILE_FORMATS if f == "json" or importlib.util.find_spec(f"chordme_bi.reports.render.{f}"))
+
+
+def _summary_markdown(report: dict) -> str:
+    summary = report["summary"]
+    lines = [f"**{report['report_id']}** - status `{summary['status']}`", ""]
+    if summary.get("message"):
+        lines += [f"> {summary['message']}", ""]
+    lines += ["| metric | value |", "| --- | --- |"]
+    lines += [f"| {name} | {value if value is not None else 'n/a'} |" for name, value in summary["key_metrics"].items()]
+    if report["insights"]:
+        lines += ["", "**Insights**", ""] + [f"- {i['title']}: {i['description']}" for i in report["insights"]]
+    return "\n".join(lines)
+
+
+def _previous_data_version(context: dg.AssetExecutionContext) -> Optional[str]:
+    record = context.instance.get_latest_data_version_record(context.asset_key, partition_key=context.partition_key)
+    materialization = record.asset_materialization if record else None
+    return materialization.tags.get("dagster/data_version") if materialization and materialization.tags else None
+
+
+def _write_each(report: dict, directory: Path, stem: str, formats: tuple) -> tuple:
+    """Write format by format, so one failing renderer does not cost the others their files."""
+    from chordme_bi.reports.render import write_report
+
+    written, failed = {}, {}
+    for fmt in formats:
+        try:
+            written.update(write_report(report, directory, stem=stem, formats=(fmt,)))
+        except Exception as exc:  # noqa: BLE001 - reported through dg.Failure by the caller
+            failed[fmt] = f"{type(exc).__name__}: {exc}"
+    return written, failed
+
+
+def build_report_asset(report_type: ReportType, period: ReportPeriod, partitions_def, name: str) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["reports", name]),
+        group_name="reports",
+        partitions_def=partitions_def,
+        deps=REPORT_DEPS[report_type],
+        pool=REPORTS_POOL,
+        code_version=REPORTS_CODE_VERSION,
+        kinds={"python", "duckdb"},
+        description=f"The {report_type.value} report for each {period.value} window (files in "
+                    f"<BI_OUTPUT_DIR>/reports/{name}/<partition>.<format>).",
+    )
+    def _report(context: dg.AssetExecutionContext, chordme: ChordmeBIResource) -> dg.MaterializeResult:
+        from chordme_bi.reports.config import ReportConfig
+        from chordme_bi.reports.engine import content_hash, generate_report
+        from chordme_bi.warehouse import read_only
+
+        settings = chordme.settings()
+        window = context.partition_time_window
+        config = ReportConfig(report_type=report_type, period=period, start=window.start.date(), end=window.end.date())
+        with read_only(settings.warehouse_path) as con:
+            report = generate_report(con, config)
+        version = hashlib.sha256(f"{content_hash(report)}:{REPORTS_CODE_VERSION}".encode()).hexdigest()[:16]
+        directory = Path(settings.reports_dir) / name
+        formats = available_formats()
+        existing = {fmt: sorted(directory.glob(f"{context.partition_key}*.{fmt}")) for fmt in formats}
+        unchanged = version == _previous_data_version(context) and all(existing.values())
+        written, failed = (existing, {}) if unchanged else _write_each(report, directory, context.partition_key, formats)
+        if failed:  # the other formats are written; the run still fails so the broken renderer is seen
+            raise dg.Failure(description=f"{report['report_id']}: rendering failed for " +
+                             "; ".join(f"{fmt}: {error}" for fmt, error in failed.items()),
+                             metadata={f"file/{fmt}": str(paths[0]) for fmt, paths in written.items() if paths})
+        context.log.info(f"{report['report_id']}: {report['summary']['status']}, "
+                         f"{'unchanged, files kept' if unchanged else 'files written'}")
+        metrics = {f"metric/{k}": v for k, v in report["summary"]["key_metrics"].items() if isinstance(v, (int, float))}
+        return dg.MaterializeResult(
+            data_version=dg.DataVersion(version),
+            metadata={
+                "report_id": report["report_id"],
+                "status": report["summary"]["status"],
+                "window": f"[{config.start}, {config.end})",
+                "summary": dg.MetadataValue.md(_summary_markdown(report)),
+                "insights": len(report["insights"]),
+                "recommendations": len(report["recommendations"]),
+                "rewritten": not unchanged,
+                **metrics,
+                **{f"file/{fmt}": dg.MetadataValue.path(str(paths[0])) for fmt, paths in written.items() if paths},
+            },
+        )
+
+    return _report
+
+
+monthly_report_assets = [build_report_asset(t, ReportPeriod.MONTHLY, monthly_partitions, t.value) for t in ReportType]
+weekly_usage_asset = build_report_asset(ReportType.USAGE_PATTERNS, ReportPeriod.WEEKLY, weekly_partitions,
+                                        "usage_patterns_weekly")
+
+monthly_reports_job = dg.define_asset_job(
+    "monthly_reports", selection=dg.AssetSelection.assets(*monthly_report_assets), partitions_def=monthly_partitions,
+    tags=MAKE_RUN_TAG, description="Every report type for one calendar month (UTC).")
+weekly_usage_report_job = dg.define_asset_job(
+    "weekly_usage_report", selection=dg.AssetSelection.assets(weekly_usage_asset), partitions_def=weekly_partitions,
+    description="The usage_patterns report for one ISO week (UTC).")
+# After the nightly warehouse refresh (02:00 UTC) has loaded the last day of the period.
+monthly_reports_schedule = dg.build_schedule_from_partitioned_job(monthly_reports_job, hour_of_day=4, day_of_month=1)
+weekly_usage_report_schedule = dg.build_schedule_from_partitioned_job(weekly_usage_report_job, hour_of_day=4, day_of_week=1)
+
+
+class AdhocReportConfig(dg.Config):
+    """The seed's POST /reports/generate body; without start/end, the last complete period."""
+
+    report_type: str
+    period: str = "monthly"
+    start: Optional[str] = None
+    end: Optional[str] = None
+    user_ids: Optional[list[int]] = None
+    class_id: Optional[str] = None
+    band_id: Optional[int] = None
+    format: str = "json"
+    include_recommendations: bool = True
+    include_detailed_breakdown: bool = True
+
+
+@dg.op(pool=REPORTS_POOL)
+def generate_adhoc_report(context: dg.OpExecutionContext, config: AdhocReportConfig, chordme: ChordmeBIResource) -> list:
+    from pydantic import ValidationError
+
+    from chordme_bi.reports.config import ReportConfig
+    from chordme_bi.reports.engine import generate_report
+    from chordme_bi.reports.render import write_report
+    from chordme_bi.warehouse import read_only
+
+    try:
+        report_config = ReportConfig(**config.model_dump())
+    except ValidationError as exc:
+        raise dg.Failure(description="invalid report config: " + "; ".join(e["msg"] for e in exc.errors())) from None
+    settings = chordme.settings()
+    try:
+        with read_only(settings.warehouse_path) as con:
+            report = generate_report(con, report_config)
+    except ValueError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    written = write_report(report, Path(settings.reports_dir) / "adhoc", stem=report["report_id"],
+                           formats=(report_config.format.value,))
+    paths = [str(p) for files in written.values() for p in files]
+    context.add_output_metadata({"report_id": report["report_id"], "status": report["summary"]["status"],
+                                 "summary": dg.MetadataValue.md(_summary_markdown(report)), "files": ", ".join(paths)})
+    return paths
+
+
+@dg.job(description="One report from run config (report_type, period, start, end, filters, format).")
+def adhoc_report():
+    generate_adhoc_report()
+
+
+defs = dg.Definitions(
+    assets=[*monthly_report_assets, weekly_usage_asset],
+    jobs=[monthly_reports_job, weekly_usage_report_job, adhoc_report],
+    schedules=[monthly_reports_schedule, weekly_usage_report_schedule],
+)

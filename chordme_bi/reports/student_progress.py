@@ -1,0 +1,206 @@
+"""Student progress: per student activity, completion, problem areas, improvement and goals over a window.
+
+"Students" are users with attributable sessions in the window (user_id not null); with a class filter, that
+class's students. Pseudonymous sessions count in the platform totals only.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from chordme_bi.reports import insights as rules
+from chordme_bi.reports.common import DETAIL_LIMIT, MIN_REPORT_ROWS, TOP_N, chart, insufficient, r, records, result
+from chordme_bi.reports.stats import safe_div, weighted_slope
+
+# A completion trend needs this many sessions in the window.
+MIN_TREND_SESSIONS = 5
+# Ranking as a top performer needs this many sessions (one lucky session is not a performance).
+MIN_RANKED_SESSIONS = 5
+# Struggling: completion below this share of the average completion.
+STRUGGLING_SHARE = 0.70
+CONCERN_FEW_SESSIONS = 5
+CONCERN_LOW_COMPLETION = 50.0
+CONCERN_SHORT_MINUTES = 5.0
+
+
+def completion_trends(daily: pd.DataFrame, min_sessions: int = MIN_TREND_SESSIONS) -> dict[int, float | None]:
+    """Per user: OLS slope of session completion over time, in points per week.
+
+    ``daily``: user_id, activity_date, sessions, completion_sum. The slope of daily means weighted by sessions
+    is the per-session OLS slope (x is the day); None with fewer than ``min_sessions`` sessions or one day.
+    """
+    trends: dict[int, float | None] = {}
+    for user_id, rows in daily.groupby("user_id", sort=True):
+        if rows["sessions"].sum() < min_sessions:
+            trends[int(user_id)] = None
+            continue
+        days = (pd.to_datetime(rows["activity_date"]) - pd.Timestamp("1970-01-01")).dt.days.astype(float)
+        slope = weighted_slope(list(days), list(rows["completion_sum"] / rows["sessions"]), list(rows["sessions"]))
+        trends[int(user_id)] = None if slope is None else slope * 7
+    return trends
+
+
+def _top_counts(frame: pd.DataFrame, column: str, n: int = 3) -> str:
+    """'a:3, b:1' for the n most frequent values (ties: alphabetical)."""
+    if frame.empty:
+        return ""
+    counts = frame.groupby(column)["problems"].sum().reset_index().sort_values(["problems", column], ascending=[False, True])
+    return ", ".join(f"{row[column]}:{int(row['problems'])}" for _, row in counts.head(n).iterrows())
+
+
+def concerns(sessions: int, completion: float | None, avg_minutes: float | None) -> list[str]:
+    found = []
+    if sessions < CONCERN_FEW_SESSIONS:
+        found.append(f"fewer than {CONCERN_FEW_SESSIONS} sessions")
+    if completion is not None and completion < CONCERN_LOW_COMPLETION:
+        found.append(f"completion under {CONCERN_LOW_COMPLETION:.0f}%")
+    if avg_minutes is not None and avg_minutes < CONCERN_SHORT_MINUTES:
+        found.append(f"sessions under {CONCERN_SHORT_MINUTES:.0f} minutes on average")
+    return found
+
+
+def build_student_progress(students: pd.DataFrame, daily: pd.DataFrame, problems: pd.DataFrame, goals: pd.DataFrame,
+                           platform: dict, *, start: date, end: date) -> dict:
+    """students: user_id, sessions, practice_seconds, completion_sum, songs_practised, active_days;
+    daily: see completion_trends; problems: user_id, problem_type, section_name, problems, severity_sum;
+    goals: user_id, target_value, current_value (as of the window end); platform: session_totals()."""
+    total_sessions = int(students["sessions"].sum()) if not students.empty else 0
+    total_students = len(students)
+    trends = completion_trends(daily)
+
+    detail = students.copy()
+    detail["practice_minutes"] = detail["practice_seconds"] / 60.0
+    detail["average_session_minutes"] = detail["practice_minutes"] / detail["sessions"]
+    detail["completion_rate"] = detail["completion_sum"] / detail["sessions"]
+    detail["improvement_per_week"] = detail["user_id"].map(lambda u: trends.get(int(u)))
+    per_user_problems = {int(u): rows for u, rows in problems.groupby("user_id")} if not problems.empty else {}
+    detail["problem_sections"] = detail["user_id"].map(lambda u: int(per_user_problems[u]["problems"].sum()) if u in per_user_problems else 0)
+    detail["top_problem_types"] = detail["user_id"].map(lambda u: _top_counts(per_user_problems.get(u, pd.DataFrame()), "problem_type"))
+    detail["top_problem_sections"] = detail["user_id"].map(lambda u: _top_counts(per_user_problems.get(u, pd.DataFrame()), "section_name"))
+    goal_rows = goals.assign(achieved=goals["current_value"] >= goals["target_value"],
+                             pct=100.0 * goals["current_value"] / goals["target_value"]) if not goals.empty else goals
+    goal_by_user = {int(u): rows for u, rows in goal_rows.groupby("user_id")} if not goals.empty else {}
+    detail["goals"] = detail["user_id"].map(lambda u: len(goal_by_user.get(u, ())))
+    detail["goals_achieved"] = detail["user_id"].map(lambda u: int(goal_by_user[u]["achieved"].sum()) if u in goal_by_user else 0)
+    detail["mean_goal_pct_of_target"] = detail["user_id"].map(lambda u: float(goal_by_user[u]["pct"].mean()) if u in goal_by_user else None)
+
+    avg_completion = safe_div(float(students["completion_sum"].sum()), total_sessions) if total_sessions else None
+    threshold = None if avg_completion is None else STRUGGLING_SHARE * avg_completion
+    detail["concerns"] = [
+        "; ".join(concerns(int(row.sessions), row.completion_rate, row.average_session_minutes)) for row in detail.itertuples()
+    ]
+    rounded = detail.assign(
+        practice_minutes=detail["practice_minutes"].round(1),
+        average_session_minutes=detail["average_session_minutes"].round(2),
+        completion_rate=detail["completion_rate"].round(2),
+        improvement_per_week=detail["improvement_per_week"].map(lambda v: r(v, 3)),
+        mean_goal_pct_of_target=detail["mean_goal_pct_of_target"].map(lambda v: r(v, 1)),
+    )
+    columns = ["user_id", "sessions", "practice_minutes", "average_session_minutes", "completion_rate", "songs_practised",
+               "active_days", "problem_sections", "top_problem_types", "top_problem_sections", "improvement_per_week",
+               "goals", "goals_achieved", "mean_goal_pct_of_target", "concerns"]
+    rounded = rounded[columns] if not rounded.empty else pd.DataFrame(columns=columns)
+    by_activity = rounded.sort_values(["sessions", "user_id"], ascending=[False, True])
+    ranked = rounded[rounded["sessions"] >= MIN_RANKED_SESSIONS].sort_values(
+        ["completion_rate", "sessions", "user_id"], ascending=[False, False, True])
+    struggling = rounded.iloc[0:0] if threshold is None else rounded[detail["completion_rate"] < threshold].sort_values(
+        ["completion_rate", "user_id"])
+
+    problem_areas = pd.DataFrame(columns=["problem_type", "section_name", "problems", "mean_severity"])
+    if not problems.empty:
+        grouped = problems.groupby(["problem_type", "section_name"], as_index=False)[["problems", "severity_sum"]].sum()
+        grouped["mean_severity"] = (grouped["severity_sum"] / grouped["problems"]).round(2)
+        problem_areas = grouped.sort_values(["problems", "problem_type", "section_name"], ascending=[False, True, True])[
+            ["problem_type", "section_name", "problems", "mean_severity"]]
+    problem_total = int(problems["problems"].sum()) if not problems.empty else 0
+    practice_hours = float(students["practice_seconds"].sum()) / 3600 if total_students else 0.0
+    improving = [v for v in trends.values() if v is not None]
+
+    key_metrics = {
+        "total_students": total_students,
+        "total_sessions": total_sessions,
+        "average_completion_rate": r(avg_completion),
+        "average_session_minutes": r(safe_div(float(students["practice_seconds"].sum()) / 60, total_sessions)),
+        "total_practice_hours": r(practice_hours, 1),
+        "struggling_students": len(struggling),
+    }
+    data = {
+        "period_summary": {
+            "start": start, "end": end,
+            "students": total_students,
+            "student_sessions": total_sessions,
+            "platform_sessions": int(platform.get("sessions") or 0),
+            "pseudonymous_sessions": int(platform.get("pseudonymous_sessions") or 0),
+            "practice_hours": r(practice_hours, 1),
+            "average_completion_rate": r(avg_completion),
+            "struggling_threshold_completion": r(threshold),
+            "problem_sections": problem_total,
+            "students_with_trend": len(improving),
+            "students_improving": sum(1 for v in improving if v > 0),
+            "goals": int(len(goals)),
+            "goals_achieved": int(goal_rows["achieved"].sum()) if not goals.empty else 0,
+            "students_listed": min(total_students, DETAIL_LIMIT),
+        },
+        "student_details": records(by_activity, DETAIL_LIMIT),
+        "top_performers": records(ranked, TOP_N),
+        "struggling_students": records(struggling, TOP_N),
+        "problem_areas": records(problem_areas, TOP_N),
+    }
+
+    message = insufficient(total_sessions, MIN_REPORT_ROWS, "student sessions", start, end)
+    share = safe_div(len(struggling), total_students) or 0.0
+    if message:
+        status = "insufficient_data"
+    elif avg_completion >= 80 and share <= 0.10:
+        status = "excellent"
+    elif avg_completion < 50 or share > 0.25:
+        status = "needs_attention"
+    else:
+        status = "normal"
+
+    found, recs = [], []
+    if total_sessions >= rules.MIN_DATA_POINTS and total_students:
+        found.append(rules.insight(
+            "insight_struggling_share", "student_progress", "Students below the class average",
+            f"{len(struggling)} of {total_students} students ({share:.0%}) complete less than "
+            f"{STRUGGLING_SHARE:.0%} of the average completion ({avg_completion:.1f}%).", total_sessions))
+        if struggling.shape[0]:
+            recs.append(rules.recommendation(
+                "rec_support_struggling_students", "student_support", "high" if share > 0.25 else "medium",
+                "Check in with struggling students",
+                f"{len(struggling)} students complete under {threshold:.1f}% of their songs on average.",
+                ["Review their problem sections together", "Assign easier songs or slower tempos first",
+                 "Set a small sessions-per-week goal"],
+                f"Bringing them to the average would add up to {avg_completion - float(struggling['completion_rate'].mean()):.1f} "
+                "completion points for those students.", total_sessions))
+        if len(improving) >= 1:
+            found.append(rules.insight(
+                "insight_improving_students", "student_progress", "Completion trends",
+                f"{sum(1 for v in improving if v > 0)} of {len(improving)} students with at least {MIN_TREND_SESSIONS} "
+                "sessions improved their completion over the window.", total_sessions))
+    if problem_total >= rules.MIN_DATA_POINTS:
+        by_type = problem_areas.groupby("problem_type")["problems"].sum().reset_index().sort_values(
+            ["problems", "problem_type"], ascending=[False, True]).iloc[0]
+        found.append(rules.insight(
+            "insight_common_problem_type", "problem_areas", "Most common difficulty",
+            f"{by_type['problem_type'].replace('_', ' ')} accounts for {int(by_type['problems'])} of {problem_total} problem sections.",
+            problem_total))
+        recs.append(rules.recommendation(
+            "rec_target_problem_type", "practice_improvement", "medium", "Target the most common difficulty",
+            f"Most problem sections are {by_type['problem_type'].replace('_', ' ')}.",
+            ["Loop the problem sections at a slower tempo", "Add a focused exercise for this difficulty"],
+            f"Addresses {int(by_type['problems'])} of {problem_total} problem sections seen in this window.", problem_total))
+
+    charts = []
+    if len(ranked):
+        top = ranked.head(TOP_N)
+        charts.append(chart("top_performers_completion", "Top performers: completion rate", "bar",
+                            [f"user {u}" for u in top["user_id"]], {"completion_rate": list(top["completion_rate"])},
+                            "student", "completion %"))
+    if problem_total:
+        types = problems.groupby("problem_type")["problems"].sum().sort_index()
+        charts.append(chart("problem_types", "Problem sections by type", "pie", list(types.index),
+                            {"problem_sections": list(types.values)}, "problem type", "problem sections"))
+    return result(key_metrics, status, message, data, found, recs, charts)
