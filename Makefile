@@ -12,15 +12,15 @@ export RUST_BACKTRACE := 0
 SOURCE_DB := data/chordme.db
 DEMO_SESSIONS ?= 200000
 
-.PHONY: run test ui install system-deps demo-data manifest lock validate clean
+.PHONY: run test ui install instance system-deps demo-data manifest lock validate clean
 
-run: install demo-data $(DAGSTER_HOME)/dagster.yaml  ## extract, dbt build, reports, exports on the embedded default
+run: install demo-data instance  ## extract, dbt build, reports, exports on the embedded default
 	$(BIN)/python -m orchestration.run
 
 test: install system-deps  ## the whole test suite (PostgreSQL tests are required when CI=true)
 	$(BIN)/python -m pytest -q
 
-ui: install $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
+ui: install instance  ## the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 validate: install
@@ -49,14 +49,20 @@ $(SOURCE_DB): | $(VENV)/.installed
 $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster.yaml
 	mkdir -p $(DAGSTER_HOME) && cp $< $@
 
+# Pools: one DuckDB writer at a time; reports as wide as BI_MAX_CONCURRENT_REPORTS (the seed's setting).
+instance: $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/dagster instance concurrency set duckdb_writer 1 >/dev/null
+	@$(BIN)/dagster instance concurrency set reports $${BI_MAX_CONCURRENT_REPORTS:-5} >/dev/null
+
 # Browser and PDF tools the tests render with (Debian packages; installed only when missing).
 system-deps:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing fonts-dejavu-core; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing fonts-dejavu-core; fi; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	fi
 
 lock:  ## re-resolve requirements.lock from pyproject.toml
