@@ -20,8 +20,10 @@ run: install demo-data instance  ## extract, dbt build, reports, exports on the 
 test: install system-deps  ## the whole test suite (PostgreSQL tests are required when CI=true)
 	$(BIN)/python -m pytest -q
 
+# The demo's scheduled_reports rows point at 127.0.0.1:25 and :8099, so the delivery sensor starts stopped
+# here unless BI_SCHEDULER_ENABLED is set (deployments keep the seed's default, true).
 ui: install instance  ## the Dagster UI on http://127.0.0.1:3000
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	BI_SCHEDULER_ENABLED=$${BI_SCHEDULER_ENABLED:-false} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 validate: install
 	$(BIN)/dagster definitions validate -w workspace.yaml
