@@ -1,0 +1,1 @@
+"""External BI integration: connections (config), Tableau .hyper + publish, Power BI push / refresh, open files."""

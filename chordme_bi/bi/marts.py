@@ -1,0 +1,64 @@
+"""Reading a mart for export: its columns and a SELECT that casts DuckDB types to what each target can hold.
+
+DuckDB writes HUGEINT (the type of SUM over BIGINT) to Parquet as DOUBLE, and Hyper reads neither 128-bit
+integers nor 32-bit floats nor UUID/list types, so exports cast explicitly: HUGEINT -> BIGINT (a value that
+does not fit raises a DuckDB conversion error instead of silently losing digits), FLOAT -> DOUBLE (exact),
+DECIMAL(p>18) -> DOUBLE, UUID/JSON/nested -> VARCHAR.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+SCHEMA = "marts"
+
+
+class MartNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type name as in information_schema (e.g. 'DECIMAL(18,2)', 'TIMESTAMP WITH TIME ZONE')
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[Column]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [SCHEMA, mart],
+    ).fetchall()
+    if not rows:
+        raise MartNotFoundError(f"mart {mart!r} not found in schema {SCHEMA!r} of the warehouse (run dbt build)")
+    return [Column(name, dtype) for name, dtype in rows]
+
+
+_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
+
+
+def export_expression(column: Column) -> str:
+    """The SELECT expression that exports ``column`` in a type Parquet readers and Hyper both take."""
+    name, dtype = quote(column.name), column.type.upper()
+    if dtype in ("HUGEINT", "UHUGEINT", "UBIGINT"):
+        return f"CAST({name} AS BIGINT) AS {name}"
+    if dtype in ("FLOAT", "REAL", "FLOAT4"):
+        return f"CAST({name} AS DOUBLE) AS {name}"
+    if dtype in ("UUID", "JSON", "BLOB", "BIT") or dtype.endswith("[]") or dtype.startswith(("STRUCT", "MAP", "UNION", "LIST")):
+        return f"CAST({name} AS VARCHAR) AS {name}"
+    match = _DECIMAL.match(dtype)
+    if match and int(match.group(1)) > 18:
+        return f"CAST({name} AS DOUBLE) AS {name}"
+    return name
+
+
+def export_select(con: duckdb.DuckDBPyConnection, mart: str) -> str:
+    cols = columns(con, mart)
+    return f"SELECT {', '.join(export_expression(c) for c in cols)} FROM {SCHEMA}.{quote(mart)}"
