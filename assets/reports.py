@@ -60,11 +60,6 @@ def _code_version() -> str:
 REPORTS_CODE_VERSION = _code_version()
 
 
-def available_formats() -> tuple[str, ...]:
-    """json always; csv / html / pdf once their renderer module exists."""
-    return tuple(f for f in FILE_FORMATS if f == "json" or importlib.util.find_spec(f"chordme_bi.reports.render.{f}"))
-
-
 def _summary_markdown(report: dict) -> str:
     summary = report["summary"]
     lines = [f"**{report['report_id']}** - status `{summary['status']}`", ""]
@@ -120,7 +115,7 @@ def build_report_asset(report_type: ReportType, period: ReportPeriod, partitions
             report = generate_report(con, config)
         version = hashlib.sha256(f"{content_hash(report)}:{REPORTS_CODE_VERSION}".encode()).hexdigest()[:16]
         directory = Path(settings.reports_dir) / name
-        formats = available_formats()
+        formats = FILE_FORMATS
         existing = {fmt: sorted(directory.glob(f"{context.partition_key}*.{fmt}")) for fmt in formats}
         unchanged = version == _previous_data_version(context) and all(existing.values())
         written, failed = (existing, {}) if unchanged else _write_each(report, directory, context.partition_key, formats)

@@ -17,7 +17,7 @@ from chordme_bi.settings import Settings
 COMMAND_MODULES = (
     "chordme_bi.reports.cli",  # report
     "chordme_bi.delivery.cli",  # export, deliveries
-    "chordme_bi.bi.cli",  # bi test, bi sync
+    "chordme_bi.bi.cli",  # bi list, bi test, bi sync
     "chordme_bi.quality.cli",  # erase, retention
 )
 

@@ -150,7 +150,7 @@ def test_cli_writes_a_report(built_warehouse, tmp_path):
 def test_materialize_report_asset(built_warehouse, tmp_path):
     import dagster as dg
 
-    from assets.reports import available_formats, monthly_report_assets
+    from assets.reports import FILE_FORMATS, monthly_report_assets
     from orchestration.resources import ChordmeBIResource
 
     asset = next(a for a in monthly_report_assets if a.key.path == ["reports", "usage_patterns"])
@@ -159,7 +159,7 @@ def test_materialize_report_asset(built_warehouse, tmp_path):
     first = dg.materialize([asset], partition_key="2026-10-01", resources=resources, instance=instance)
     assert first.success
     directory = tmp_path / "output" / "reports" / "usage_patterns"
-    for fmt in available_formats():
+    for fmt in FILE_FORMATS:
         assert list(directory.glob(f"2026-10-01*.{fmt}")), fmt
     saved = json.loads((directory / "2026-10-01.json").read_text())
     assert saved["config"]["start"] == "2026-10-01" and saved["summary"]["key_metrics"]["total_sessions"] > 0
