@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from chordme_bi.extract.extractor import extract_all
+from chordme_bi.extract.extractor import SourceSchemaError, extract_all
 from chordme_bi.source.schema import SOURCE_TABLES
 from orchestration.resources import DUCKDB_WRITER_POOL, ChordmeBIResource
 
@@ -41,7 +41,14 @@ def extract_chordme_source(context: dg.AssetExecutionContext, chordme: ChordmeBI
     settings = chordme.settings()
     selected = {key.path[-1] for key in context.selected_asset_keys}
     tables = [t for t in SOURCE_TABLES if t in selected or (t == "users" and "user_pseudonyms" in selected)]
-    results = extract_all(settings.source_url, settings.warehouse_path, tables=tables, settings=settings)
+    try:
+        results = extract_all(settings.source_url, settings.warehouse_path, tables=tables, settings=settings)
+    except SourceSchemaError as exc:
+        # The source broke its contract: stop before writing, and say which table and column.
+        raise dg.Failure(
+            description=f"ChordMe source does not match the contract: {exc}",
+            metadata={"table": exc.table, "missing_columns": ", ".join(exc.missing_columns) or "(whole table)"},
+        ) from exc
     for result in results:
         if result.table not in selected:
             continue
@@ -53,6 +60,7 @@ def extract_chordme_source(context: dg.AssetExecutionContext, chordme: ChordmeBI
                 "rows_written": result.rows_written,
                 "rows_unchanged": result.rows_unchanged,
                 "rows_rejected": result.rows_rejected,
+                "rows_suppressed": result.rows_suppressed,
                 "mode": result.mode,
                 "high_water_mark": result.high_water_mark or "",
                 "seconds": result.seconds,

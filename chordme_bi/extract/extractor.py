@@ -13,7 +13,12 @@ Per table (see :data:`chordme_bi.source.schema.EXTRACT_SPECS`):
 - write only rows that are new or differ from what raw holds (delete + insert by primary key), so a
   second run over an unchanged source writes 0 rows.
 
-Counts reconcile per run: rows_read = rows_written + rows_unchanged + rows_rejected.
+Privacy: rows of users on the erasure suppression list (``raw._erased_users``) and personal activity older
+than the retention watermark (``raw._retention_state``) are kept out of raw and recorded by id in
+``raw._suppressed_rows``; references to an erased user in shared rows (a song's owner) are cleared.
+See chordme_bi/quality/rules.py.
+
+Counts reconcile per run: rows_read = rows_written + rows_unchanged + rows_rejected + rows_suppressed.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import pyarrow as pa
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Numeric, Table
 from sqlalchemy.engine import make_url
 
+from chordme_bi.quality import rules
 from chordme_bi.settings import Settings
 from chordme_bi.source.schema import EXTRACT_SPECS, ExtractSpec, metadata
 
@@ -48,6 +54,11 @@ TEXT_PREFIX = "v"
 class SourceSchemaError(RuntimeError):
     """The source lacks a table or column the contract requires."""
 
+    def __init__(self, message: str, table: str = "", missing_columns: list[str] | None = None):
+        super().__init__(message)
+        self.table = table
+        self.missing_columns = missing_columns or []
+
 
 @dataclass
 class ExtractResult:
@@ -56,6 +67,7 @@ class ExtractResult:
     rows_written: int = 0
     rows_unchanged: int = 0
     rows_rejected: int = 0
+    rows_suppressed: int = 0  # erased users' rows and rows older than the retention watermark
     raw_rows_total: int = 0
     high_water_mark: str | None = None
     mode: str = "incremental"
@@ -187,6 +199,8 @@ def _ensure_warehouse(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {PSEUDONYM_TABLE} (user_id BIGINT PRIMARY KEY, user_key VARCHAR, anonymous_key VARCHAR)"
     )
+    for statement in rules.ensure_tables_sql():
+        con.execute(statement)
     for table in metadata.sorted_tables:
         cols = ", ".join(f'"{c.name}" {duckdb_type(c)}' for c in table.columns)
         con.execute(
@@ -202,6 +216,45 @@ def _cast_expr(column, source_ref: str) -> str:
     return f"TRY_CAST({source_ref} AS {target})"
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """What privacy keeps out of raw for this run: erased user ids and whether a retention cutoff is set."""
+
+    erased_user_ids: tuple[int, ...] = ()
+    has_cutoff: bool = False
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> "Suppression":
+        ids = tuple(r[0] for r in con.execute(f"SELECT user_id FROM {rules.ERASED_USERS} ORDER BY 1").fetchall())
+        return cls(ids, bool(_scalar(con, f"SELECT count(*) > 0 FROM {rules.RETENTION_STATE}")))
+
+
+def _suppress(con: duckdb.DuckDBPyConnection, table: str, pk: str, suppression: Suppression, batch_id: str,
+              loaded_at: datetime) -> int:
+    """Drop from ``_typed`` the rows privacy keeps out of raw (recorded by id) and clear references to erased
+    users in shared rows; returns the number of rows dropped."""
+    dropped = 0
+    for reason, condition in rules.suppression_conditions(table, "_typed", suppression.has_cutoff):
+        if reason == "erasure" and not suppression.erased_user_ids:
+            continue
+        where = f"_problems = '' AND {condition}"
+        con.execute(
+            f"""INSERT INTO {rules.SUPPRESSED_ROWS}
+                SELECT DISTINCT ?, CAST("{pk}" AS VARCHAR), ?, ? FROM _typed WHERE {where}
+                ON CONFLICT DO NOTHING""",
+            [table, reason, loaded_at],
+        )
+        dropped += _scalar(con, f"DELETE FROM _typed WHERE {where}")  # DuckDB returns the count
+    if suppression.erased_user_ids:
+        ids = ", ".join(str(i) for i in suppression.erased_user_ids)
+        for column in rules.NULLIFY_USER.get(table, ()):
+            con.execute(f'UPDATE _typed SET "{column}" = NULL WHERE "{column}" IN ({ids})')
+        if table in rules.USER_ID_LISTS:
+            column = rules.USER_ID_LISTS[table]
+            con.execute(f'UPDATE _typed SET "{column}" = {rules.scrub_user_list_sql(column, list(suppression.erased_user_ids))}')
+    return dropped
+
+
 def _load_batch(
     con: duckdb.DuckDBPyConnection,
     table: Table,
@@ -211,8 +264,9 @@ def _load_batch(
     loaded_at: datetime,
     compare_with_raw: bool,
     text_columns: set[str],
-) -> tuple[int, int, int, str | None]:
-    """Write one Arrow batch; returns (written, unchanged, rejected, the batch's high-water mark)."""
+    suppression: Suppression = Suppression(),
+) -> tuple[int, int, int, int, str | None]:
+    """Write one Arrow batch; returns (written, unchanged, rejected, suppressed, the batch's high-water mark)."""
     con.register("_src_batch", batch)
 
     def _src(column: str) -> str:
@@ -250,6 +304,13 @@ def _load_batch(
                     WHERE e.table_name = r.table_name AND e.row_id = r.row_id AND e.row_json = r.row_json)""",
             [table.name, batch_id, loaded_at],
         )
+    # The high-water mark counts suppressed rows too: they were read, and need not be read again.
+    hwm = None
+    if spec.cursor == "id" or (spec.cursor and spec.cursor not in text_columns):
+        hwm = _scalar(con, f'SELECT CAST(max("{spec.cursor}") AS VARCHAR) FROM _typed')
+    elif spec.cursor:  # SQLite timestamp: keep the source's own notation, compared as SQLite compares it
+        hwm = _scalar(con, f"SELECT max({_src(spec.cursor)}) FROM _src_batch")
+    suppressed = _suppress(con, table.name, spec.primary_key, suppression, batch_id, loaded_at)
     col_list = ", ".join(f'"{c}"' for c in cols)
     if compare_with_raw and spec.cursor != "id":
         con.execute(
@@ -268,28 +329,27 @@ def _load_batch(
         source = "(SELECT * FROM _typed WHERE _problems = '')"
     written = _scalar(con, f'INSERT INTO {RAW_SCHEMA}."{table.name}" SELECT {col_list}, ?, ? FROM {source}',
         [loaded_at, batch_id])
-    # A row that converts now supersedes its earlier rejection: it is no longer a rejected row.
+    # A row that converts now supersedes its rejection from an earlier run: it is no longer a rejected row.
+    # Not one from this run: that is another source row with the same (duplicated) key, and stays rejected.
     con.execute(
-        f"""DELETE FROM {REJECTS_TABLE} WHERE table_name = ? AND row_id IN (
+        f"""DELETE FROM {REJECTS_TABLE} WHERE table_name = ? AND _batch_id <> ? AND row_id IN (
                 SELECT CAST("{spec.primary_key}" AS VARCHAR) FROM _typed WHERE _problems = '')""",
-        [table.name],
+        [table.name, batch_id],
     )
-    hwm = None
-    if spec.cursor == "id" or (spec.cursor and spec.cursor not in text_columns):
-        hwm = _scalar(con, f'SELECT CAST(max("{spec.cursor}") AS VARCHAR) FROM _typed')
-    elif spec.cursor:  # SQLite timestamp: keep the source's own notation, compared as SQLite compares it
-        hwm = _scalar(con, f"SELECT max({_src(spec.cursor)}) FROM _src_batch")
     con.unregister("_src_batch")
-    return written, batch.num_rows - rejected - written, rejected, hwm
+    return written, batch.num_rows - rejected - written - suppressed, rejected, suppressed, hwm
 
 
 def _check_source_columns(reader: SourceReader, table: Table) -> list[str]:
+    """Extra source columns (ignored: raw keeps the contract's columns); raises on a missing table/column."""
     present = reader.columns_of(table.name)
     if not present:
-        raise SourceSchemaError(f"source table {table.name!r} is missing")
+        raise SourceSchemaError(f"source table {table.name!r} is missing", table.name)
     missing = [c.name for c in table.columns if c.name not in present]
     if missing:
-        raise SourceSchemaError(f"source table {table.name!r} lacks required column(s): {', '.join(missing)}")
+        raise SourceSchemaError(
+            f"source table {table.name!r} lacks required column(s): {', '.join(missing)}", table.name, missing
+        )
     return [c for c in present if c not in table.columns]
 
 
@@ -303,6 +363,7 @@ def extract_table(
 
     hwm = _scalar(con, f"SELECT high_water_mark FROM {STATE_TABLE} WHERE table_name = ?", [spec.table])
     raw_has_rows = _scalar(con, f'SELECT count(*) > 0 FROM {RAW_SCHEMA}."{spec.table}"')
+    suppression = Suppression.load(con)
     result.mode = "full" if not raw_has_rows else ("incremental" if spec.cursor else "snapshot")
 
     def run(text_mode: bool) -> None:
@@ -311,14 +372,15 @@ def extract_table(
             batch = pa.Table.from_batches([record_batch])
             if batch.num_rows == 0:
                 continue
-            written, unchanged, rejected, batch_hwm = _load_batch(
+            written, unchanged, rejected, suppressed, batch_hwm = _load_batch(
                 con, table, spec, batch, batch_id, loaded_at, raw_has_rows or result.rows_read > 0,
-                reader.text_columns(table, text_mode),
+                reader.text_columns(table, text_mode), suppression,
             )
             result.rows_read += batch.num_rows
             result.rows_written += written
             result.rows_unchanged += unchanged
             result.rows_rejected += rejected
+            result.rows_suppressed += suppressed
             if batch_hwm is not None and (new_hwm is None or _hwm_key(spec, batch_hwm) > _hwm_key(spec, new_hwm)):
                 new_hwm = batch_hwm
         result.high_water_mark = new_hwm
@@ -335,7 +397,7 @@ def extract_table(
             log.warning("%s: typed read failed (%s); re-reading as text and rejecting unconvertible rows", spec.table, exc)
             con.execute("ROLLBACK")
             con.execute("BEGIN TRANSACTION")
-            for attr in ("rows_read", "rows_written", "rows_unchanged", "rows_rejected"):
+            for attr in ("rows_read", "rows_written", "rows_unchanged", "rows_rejected", "rows_suppressed"):
                 setattr(result, attr, 0)
             run(text_mode=True)
         con.execute(
@@ -401,6 +463,10 @@ def extract_all(
     batch_id = uuid.uuid4().hex
     loaded_at = datetime.now(timezone.utc)
     results = []
+    # Fail fast: a missing table or column stops the run before anything is written.
+    for spec in EXTRACT_SPECS:
+        if wanted is None or spec.table in wanted:
+            _check_source_columns(reader, metadata.tables[spec.table])
     with connect_writer(warehouse_path) as con:
         _ensure_warehouse(con)
         for spec in EXTRACT_SPECS:

@@ -123,7 +123,10 @@ def test_whole_graph_materializes_and_a_second_run_moves_nothing(tmp_path):
     keys = {e.materialization.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
     assert {"raw/performance_sessions", "marts/fct_sessions", "marts/agg_student_daily", "quarantine/quarantine_performance_sessions"} <= keys
     checks = first.get_asset_check_evaluations()
-    assert checks and all(c.passed for c in checks)
+    assert checks and all(c.passed for c in checks if c.severity == dg.AssetCheckSeverity.ERROR)
+    # Only the raw layer may warn: the generated source carries the schema's messy faults on purpose.
+    warnings = {c.asset_key.path[0] for c in checks if not c.passed}
+    assert warnings <= {"raw"}
     fct = next(e.materialization for e in first.get_asset_materialization_events()
                if e.materialization.asset_key == dg.AssetKey(["marts", "fct_sessions"]))
     assert fct.metadata["dagster/row_count"].value > 1400
