@@ -1,10 +1,26 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
 -- Every staged session with the reasons it cannot be used ('' when it can). fct_sessions takes the valid
 -- ones, quarantine_performance_sessions the rest; together they are exactly the raw rows.
+-- A table, not a view: four models read it, and a view recomputed the window for each. Incremental: only
+-- sessions with newly loaded rows are validated again (all copies of such a session, so copy_number stays
+-- exact), the same load-time rule fct_sessions applies.
 with sessions as (
     select
         s.*,
         row_number() over (partition by s.session_id order by s._loaded_at desc, s.updated_at desc) as copy_number
     from {{ ref('stg_chordme__performance_sessions') }} as s
+    {% if is_incremental() %}
+    where s.session_id in (
+        select session_id from {{ ref('stg_chordme__performance_sessions') }} where _loaded_at > {{ max_loaded_at(this) }}
+    )
+    {% endif %}
 ),
 
 checked as (

@@ -31,6 +31,18 @@ member_sessions as (
     left join setlist_song_set as ss on ss.setlist_id = p.setlist_id and ss.song_id = s.song_id
 ),
 
+-- Earlier rehearsals as a join + group by rather than a correlated subquery per performance, which
+-- PostgreSQL runs as a nested loop over all performances.
+earlier_rehearsals as (
+    select p.performance_id, count(*) as rehearsals_before
+    from performances as p
+    join performances as earlier
+        on earlier.setlist_id = p.setlist_id
+        and earlier.event_type = 'rehearsal'
+        and earlier.performed_at < p.performed_at
+    group by p.performance_id
+),
+
 preparation as (
     select
         ms.performance_id,
@@ -57,13 +69,7 @@ select
     p.audience_engagement,
     p.mean_song_rating,
     b.member_count,
-    (
-        select count(*)
-        from performances as earlier
-        where earlier.setlist_id = p.setlist_id
-          and earlier.event_type = 'rehearsal'
-          and earlier.performed_at < p.performed_at
-    ) as rehearsals_before,
+    coalesce(er.rehearsals_before, 0) as rehearsals_before,
     coalesce(pr.rehearsal_sessions_in_window, 0) as rehearsal_sessions_in_window,
     coalesce(pr.members_practised_in_window, 0) as members_practised_in_window,
     round(cast(coalesce(pr.members_practised_in_window, 0) as numeric) / nullif(b.member_count, 0), 4)
@@ -71,3 +77,4 @@ select
 from performances as p
 join {{ ref('dim_bands') }} as b on b.band_id = p.setlist_id
 left join preparation as pr on pr.performance_id = p.performance_id
+left join earlier_rehearsals as er on er.performance_id = p.performance_id

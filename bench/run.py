@@ -1,0 +1,375 @@
+"""End-to-end benchmark: extract → dbt build → reports → file exports, full and then incremental.
+
+    .venv/bin/python bench/run.py --sessions 100000            # 1000000, 10000000
+    .venv/bin/python bench/run.py --sessions 1000000 --stages extract,dbt,floor
+
+What it does, at the given scale:
+1. generates a SQLite source (seed 42, ending 2026-10-31) under --workdir, or reuses the one there (a
+   reused source is first reset to what the generator wrote: earlier benchmark days are removed);
+2. a full run into a fresh DuckDB warehouse: every stage in its own child process;
+3. appends one new day (bench/append_day.py) and runs the same stages again, incrementally;
+4. the floor: DuckDB alone computing the marts' report aggregates from the raw tables in one SQL pass,
+   and every stage's time as a multiple of it.
+
+Per stage it prints wall time, rows per second (rows = fact rows (sessions + events + problem sections)
+the run handles: all of them on a full run, the new day's on an incremental one) and peak memory: the
+maximum resident set of the stage process and every process it waited for (os.wait4 → RUSAGE_BOTH, so the
+dbt subprocess is covered). The reports and exports stages run when their modules exist
+(chordme_bi.reports.engine, chordme_bi.bi.files) and print "skipped: not available" otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+END = dt.date(2026, 10, 31)
+SEED = 42
+FACT_TABLES = ("performance_sessions", "performance_events", "problem_sections")
+STAGES = ("definitions", "extract", "dbt", "reports", "exports", "floor")
+BENCH_SECRET = "bench-pseudonym-secret"  # fixed, so pseudonyms (and the work) do not vary between runs
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def _available(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem_gb:.0f} GB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def fact_rows(source: Path) -> dict[str, int]:
+    con = sqlite3.connect(str(source))
+    try:
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in FACT_TABLES}
+    finally:
+        con.close()
+
+
+def prepare_source(workdir: Path, sessions: int) -> tuple[Path, dict, float | None]:
+    """The source at this scale; generated once, then reset to the generated rows on every run."""
+    source = workdir / f"source-{sessions}.db"
+    meta_path = source.with_suffix(".json")
+    generated_seconds = None
+    if not (source.exists() and meta_path.exists()):
+        started = time.perf_counter()
+        code = (
+            "import datetime as dt, sys; from chordme_bi.source.generator import generate; "
+            f"generate(sys.argv[1], sessions={sessions}, seed={SEED}, end=dt.date({END.year}, {END.month}, {END.day}))"
+        )
+        subprocess.run([sys.executable, "-c", code, f"sqlite:///{source}"], check=True, cwd=ROOT)
+        generated_seconds = time.perf_counter() - started
+        con = sqlite3.connect(str(source))
+        meta = {t: con.execute(f"SELECT max(id) FROM {t}").fetchone()[0] for t in FACT_TABLES}
+        con.close()
+        meta_path.write_text(json.dumps(meta))
+    meta = json.loads(meta_path.read_text())
+    con = sqlite3.connect(str(source))
+    removed = sum(con.execute(f"DELETE FROM {t} WHERE id > ?", [meta[t]]).rowcount for t in FACT_TABLES)
+    con.commit()
+    con.close()
+    if removed:
+        print(f"reset source: removed {removed:,} rows appended by an earlier benchmark")
+    return source, meta, generated_seconds
+
+
+# ------------------------------------------------------------------------------------------------ stages (child side)
+def _settings(args):
+    from chordme_bi.settings import Settings
+
+    return Settings(data_dir=args.workdir, source_url=f"sqlite:///{args.source}", warehouse_path=args.warehouse,
+                    output_dir=Path(args.workdir) / "output")
+
+
+def stage_definitions(args) -> dict:
+    started = time.perf_counter()
+    import dagster  # noqa: F401
+
+    t_dagster = time.perf_counter() - started
+    import dagster_dbt  # noqa: F401
+
+    t_dbt = time.perf_counter() - started - t_dagster
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions()
+    defs.resolve_asset_graph()  # what Dagster does when it loads the code location
+    return {"rows": 0, "detail": {"import_dagster_s": round(t_dagster, 2), "import_dagster_dbt_s": round(t_dbt, 2),
+                                  "total_s": round(time.perf_counter() - started, 2)}}
+
+
+def stage_extract(args) -> dict:
+    from chordme_bi.extract.extractor import extract_all
+
+    results = extract_all(f"sqlite:///{args.source}", args.warehouse, settings=_settings(args))
+    by_table = {r.table: {"read": r.rows_read, "written": r.rows_written, "s": r.seconds} for r in results}
+    return {"rows": sum(r.rows_read for r in results), "detail": {"slowest": sorted(
+        ((t, v["read"], v["s"]) for t, v in by_table.items()), key=lambda x: -x[2])[:4]}}
+
+
+def stage_dbt(args) -> dict:
+    from chordme_bi.dbt_runner import run_dbt
+
+    # A private target/log path: other people run dbt in the same project at the same time.
+    target = Path(args.workdir) / "dbt_target"
+    logs = str(Path(args.workdir) / "dbt_logs")
+    if args.dbt_project:  # another copy of the project (e.g. an earlier version) for before/after figures
+        from chordme_bi.dbt_runner import dbt_env
+
+        dbt = Path(sys.executable).with_name("dbt")
+        subprocess.run([str(dbt), "build", "--target-path", str(target), "--project-dir", args.dbt_project,
+                        "--profiles-dir", args.dbt_project], env=dbt_env(args.warehouse, DBT_LOG_PATH=logs),
+                       check=True, capture_output=True)
+    else:
+        run_dbt(["build", "--target-path", str(target)], args.warehouse, DBT_LOG_PATH=logs)
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    timing = sorted(((r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 2)) for r in results),
+                    key=lambda x: -x[1])
+    models = sum(t for uid, t in timing if not uid.startswith(("not_null", "unique", "accepted", "relationships",
+                                                                "reconciles", "sums_match")))
+    return {"rows": None, "detail": {"nodes": len(results), "sum_node_s": round(sum(t for _, t in timing), 1),
+                                     "sum_model_s": round(models, 1), "slowest": timing[:8]}}
+
+
+def stage_reports(args) -> dict:
+    if not _available("chordme_bi.reports.engine"):
+        return {"skipped": "not available"}
+    import duckdb
+
+    from chordme_bi.reports.config import ReportConfig, ReportPeriod, ReportType
+    from chordme_bi.reports.engine import generate_report
+
+    write_report = None
+    if _available("chordme_bi.reports.render"):
+        write_report = getattr(importlib.import_module("chordme_bi.reports.render"), "write_report", None)
+    out = Path(args.workdir) / "output" / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    today = END + dt.timedelta(days=2)
+    made = []
+    con = duckdb.connect(str(args.warehouse), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for report_type in ReportType:
+            for period in (ReportPeriod.MONTHLY, ReportPeriod.YEARLY):
+                report = generate_report(con, ReportConfig(report_type=report_type, period=period), today=today)
+                if write_report is not None:
+                    write_report(report, out, f"{report_type.value}-{period.value}", args.report_formats.split(","))
+                made.append(f"{report_type.value}/{period.value}")
+    finally:
+        con.close()
+    return {"rows": None, "detail": {"reports": len(made), "formats": args.report_formats if write_report else "none"}}
+
+
+def stage_exports(args) -> dict:
+    if not _available("chordme_bi.bi.files"):
+        return {"skipped": "not available"}
+    import duckdb
+
+    from chordme_bi.bi.files import write_manifest, write_mart_files
+
+    out = Path(args.workdir) / "output" / "exports"
+    con = duckdb.connect(str(args.warehouse), read_only=True)
+    try:
+        marts = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts' ORDER BY table_name").fetchall()]
+    finally:
+        con.close()
+    entries = {m: write_mart_files(args.warehouse, m, out, ["parquet"]) for m in marts}
+    write_manifest(out, entries, args.warehouse)
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    return {"rows": None, "detail": {"marts": len(marts), "format": "parquet", "mb": round(size / 2**20, 1)}}
+
+
+# The floor: what the report aggregates cost when DuckDB computes them straight from raw, in one pass, with
+# the validity rules that matter for the numbers (valid sessions only, duplicate events counted once).
+FLOOR_SQL = """
+CREATE TEMP TABLE floor_sessions AS
+SELECT s.id AS session_id,
+       CASE WHEN coalesce(s.anonymous_data_only, true) AND NOT coalesce(s.analytics_consent, false)
+            THEN p.anonymous_key ELSE p.user_key END AS user_key,
+       CAST(s.started_at AT TIME ZONE 'UTC' AS DATE) AS d,
+       CAST(extract(hour FROM s.started_at AT TIME ZONE 'UTC') AS INTEGER) AS h,
+       CASE WHEN lower(trim(s.device_type)) IN ('mobile', 'tablet', 'desktop') THEN lower(trim(s.device_type))
+            WHEN s.device_type IS NULL OR trim(s.device_type) = '' THEN 'unknown' ELSE 'other' END AS device,
+       s.total_duration, coalesce(s.completion_percentage, 0) AS completion
+FROM w.raw.performance_sessions AS s
+JOIN w.raw._user_pseudonyms AS p ON p.user_id = s.user_id
+WHERE s.started_at IS NOT NULL AND s.total_duration BETWEEN 0 AND 86400
+  AND coalesce(s.completion_percentage, 0) BETWEEN 0 AND 100 AND NOT coalesce(s.ended_at < s.started_at, false);
+CREATE TEMP TABLE floor_student_daily AS
+SELECT d, user_key, count(*) AS sessions, sum(total_duration) AS seconds, sum(completion) AS completion_sum
+FROM floor_sessions GROUP BY ALL;
+CREATE TEMP TABLE floor_hourly AS
+SELECT d, h, device, count(*) AS sessions, count(DISTINCT user_key) AS users, sum(total_duration) AS seconds
+FROM floor_sessions GROUP BY ALL;
+CREATE TEMP TABLE floor_events_daily AS
+SELECT CAST(e."timestamp" AT TIME ZONE 'UTC' AS DATE) AS d, lower(trim(e.event_type)) AS event_type,
+       count(DISTINCT (e.session_id, e.event_type, e."timestamp", e.position_seconds)) AS events
+FROM w.raw.performance_events AS e SEMI JOIN floor_sessions AS s ON s.session_id = e.session_id
+GROUP BY ALL;
+CREATE TEMP TABLE floor_platform_daily AS
+SELECT d, sum(sessions) AS sessions, count(*) AS active_users, sum(seconds) AS seconds,
+       sum(completion_sum) / sum(sessions) AS mean_completion,
+       (SELECT sum(events) FROM floor_events_daily AS e WHERE e.d = sd.d) AS events
+FROM floor_student_daily AS sd GROUP BY d;
+"""
+
+
+def stage_floor(args) -> dict:
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"ATTACH '{args.warehouse}' AS w (READ_ONLY)")
+        for statement in filter(str.strip, FLOOR_SQL.split(";")):
+            con.execute(statement)
+        rows = con.execute("SELECT count(*) FROM floor_sessions").fetchall()[0][0]
+        sizes = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                 for t in ("floor_student_daily", "floor_hourly", "floor_events_daily", "floor_platform_daily")}
+    finally:
+        con.close()
+    return {"rows": None, "detail": {"valid_sessions": rows, **sizes}}
+
+
+def child_main(args) -> None:
+    os.environ.setdefault("BI_PSEUDONYM_SECRET", BENCH_SECRET)
+    result = globals()[f"stage_{args.child}"](args)
+    Path(args.result).write_text(json.dumps(result, default=str))
+
+
+# ------------------------------------------------------------------------------------------------ parent side
+def run_stage(stage: str, args, source: Path, warehouse: Path) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+        result_path = Path(fh.name)
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", stage, "--source", str(source),
+               "--warehouse", str(warehouse), "--workdir", str(args.workdir), "--result", str(result_path),
+               "--report-formats", args.report_formats] + (["--dbt-project", args.dbt_project] if args.dbt_project else [])
+    env = dict(os.environ, BI_PSEUDONYM_SECRET=BENCH_SECRET, DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+               DAGSTER_HOME=str(Path(args.workdir) / "dagster_home"),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=ROOT, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"stage {stage} failed (exit {proc.returncode})")
+    result = json.loads(result_path.read_text())
+    result_path.unlink()
+    result.update(seconds=seconds, peak_mb=usage.ru_maxrss / 1024)  # ru_maxrss is in KiB on Linux
+    return result
+
+
+def report(title: str, results: dict[str, dict], rows: int, floor_s: float | None) -> None:
+    print(f"\n{title}")
+    print(f"  {'stage':<12} {'wall s':>8} {'rows/s':>12} {'peak MB':>9} {'x floor':>8}  detail")
+    for stage, r in results.items():
+        if "skipped" in r:
+            print(f"  {stage:<12} skipped: {r['skipped']}")
+            continue
+        n = r.get("rows") if r.get("rows") is not None else rows
+        rate = f"{n / r['seconds']:,.0f}" if n else "-"
+        ratio = f"{r['seconds'] / floor_s:.1f}" if floor_s and stage not in ("floor", "definitions") else "-"
+        print(f"  {stage:<12} {r['seconds']:>8.2f} {rate:>12} {r['peak_mb']:>9.0f} {ratio:>8}  {json.dumps(r.get('detail', {}))}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="ChordMe BI end-to-end benchmark")
+    parser.add_argument("--sessions", type=int, default=100_000)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "bench")
+    parser.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {','.join(STAGES)}")
+    parser.add_argument("--no-incremental", action="store_true", help="skip the appended-day run")
+    parser.add_argument("--report-formats", default="json,csv,html",
+                        help="formats the reports stage writes (pdf adds a Chromium start per report)")
+    parser.add_argument("--dbt-project", help="build this dbt project directory instead of dbt_project/ (before/after)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    # internal: run one stage in this (child) process
+    parser.add_argument("--child", choices=STAGES, help=argparse.SUPPRESS)
+    parser.add_argument("--source", help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child_main(args)
+
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    unknown = set(stages) - set(STAGES)
+    if unknown:
+        parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    args.workdir = args.workdir.resolve()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {machine()}")
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+
+    source, _, generated = prepare_source(args.workdir, args.sessions)
+    counts = fact_rows(source)
+    print(f"source: {source} ({', '.join(f'{t} {n:,}' for t, n in counts.items())})"
+          + (f", generated in {generated:.1f}s" if generated else ", reused"))
+    warehouse = args.workdir / f"warehouse-{args.sessions}.duckdb"
+    for path in (warehouse, warehouse.with_suffix(".duckdb.wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(args.workdir / "output", ignore_errors=True)
+
+    figures: dict = {"machine": machine(), "sessions": args.sessions, "source_rows": counts}
+    pipeline = [s for s in stages if s != "floor"]
+    full = {s: run_stage(s, args, source, warehouse) for s in pipeline}
+    floor_s = None
+    if "floor" in stages:
+        full["floor"] = run_stage("floor", args, source, warehouse)
+        floor_s = full["floor"]["seconds"]
+    report(f"full run, {sum(counts.values()):,} fact rows", full, sum(counts.values()), floor_s)
+    figures["full"] = full
+
+    if not args.no_incremental and {"extract", "dbt"} & set(stages):
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from append_day import append_day
+
+        started = time.perf_counter()
+        appended = append_day(source)
+        new_rows = sum(appended["rows"].values())
+        print(f"\nappended {appended['day']}: {appended['rows']} in {time.perf_counter() - started:.1f}s")
+        incremental = {s: run_stage(s, args, source, warehouse) for s in pipeline if s != "definitions"}
+        report(f"incremental run, {new_rows:,} new fact rows", incremental, new_rows, floor_s)
+        transform_full = sum(full[s]["seconds"] for s in ("extract", "dbt", "reports", "exports") if s in full and "skipped" not in full[s])
+        transform_inc = sum(incremental[s]["seconds"] for s in ("extract", "dbt", "reports", "exports") if s in incremental and "skipped" not in incremental[s])
+        if transform_full:
+            print(f"  incremental / full (stages run): {transform_inc:.1f}s / {transform_full:.1f}s = {transform_inc / transform_full:.1%}")
+        figures["incremental"] = incremental
+        figures["appended"] = appended
+    if floor_s:
+        transform = sum(full[s]["seconds"] for s in ("dbt", "reports") if s in full and "skipped" not in full[s])
+        print(f"\ntransform (dbt build + reports) = {transform:.1f}s = {transform / floor_s:.1f} x the floor ({floor_s:.1f}s)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
