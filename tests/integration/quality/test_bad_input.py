@@ -111,8 +111,6 @@ def test_raw_quality_suite_reports_the_faults_and_mart_suites_pass(bad_pipeline,
     assert [(m.suite, m.summary()["failed"]) for m in marts if not m.success] == []
 
 
-@pytest.mark.xfail(strict=True, reason="dbt: fct_sessions' post_hook deletes a session whose duplicate copy is "
-                                       "quarantined (see docs/data-quality.md, 'Needed dbt change')")
 def test_a_duplicated_primary_key_keeps_the_newest_copy_in_the_marts(tmp_path):
     bad = build_bad_source(tmp_path / "src.db", duplicate_pk=True)
     settings = Settings(data_dir=tmp_path / "data", source_url=f"sqlite:///{bad.path}")
