@@ -46,7 +46,9 @@ class ChordmeDbtTranslator(DagsterDbtTranslator):
 def chordme_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, chordme: ChordmeBIResource):
     settings = chordme.settings()
     # dbt reads the warehouse path from its environment (profiles.yml); the subprocess starts inside cli().
-    with environment(BI_WAREHOUSE_PATH=str(Path(settings.warehouse_path).resolve())):
+    with environment(
+        BI_WAREHOUSE_PATH=str(Path(settings.warehouse_path).resolve()), BI_DUCKDB_MEMORY_LIMIT=settings.duckdb_memory_limit
+    ):
         invocation = dbt.cli(["build"], context=context)
     events = list(invocation.stream())
     nodes = invocation.get_artifact("manifest.json")["nodes"]

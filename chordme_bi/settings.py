@@ -31,6 +31,7 @@ _ENV_NAMES: dict[str, str] = {
     "webhook_timeout": "BI_WEBHOOK_TIMEOUT",
     "data_retention_days": "BI_DATA_RETENTION_DAYS",
     "extract_batch_rows": "BI_EXTRACT_BATCH_ROWS",
+    "duckdb_memory_limit": "BI_DUCKDB_MEMORY_LIMIT",
     "smtp_host": "BI_SMTP_HOST",
     "smtp_port": "BI_SMTP_PORT",
     "smtp_security": "BI_SMTP_SECURITY",
@@ -61,6 +62,8 @@ class Settings(BaseModel):
     webhook_timeout: int = 30
     data_retention_days: int = 0  # 0 keeps everything
     extract_batch_rows: int = 500_000
+    # DuckDB spills past this instead of taking 80% of RAM (its default), for the extractor and dbt alike.
+    duckdb_memory_limit: str = "1500MB"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_security: Literal["none", "starttls", "ssl"] = "none"

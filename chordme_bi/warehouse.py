@@ -9,6 +9,16 @@ from typing import Iterator
 import duckdb
 
 
+def connect_writer(warehouse_path: Path | str, memory_limit: str = "1500MB") -> duckdb.DuckDBPyConnection:
+    """The one writer (callers hold the duckdb_writer pool). Bounded memory: DuckDB spills to disk past the
+    limit, and insertion order is not kept (tables are sets), so large inserts stream."""
+    path = Path(warehouse_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), config={"memory_limit": memory_limit, "preserve_insertion_order": False})
+    con.execute("SET TimeZone = 'UTC'")  # after connecting: the setting needs ICU, loaded on first use
+    return con
+
+
 @contextmanager
 def read_only(warehouse_path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(warehouse_path), read_only=True)

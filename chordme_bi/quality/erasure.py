@@ -30,10 +30,11 @@ from pathlib import Path
 
 import duckdb
 
-from chordme_bi.extract.extractor import PSEUDONYM_TABLE, REJECTS_TABLE, _ensure_warehouse, connect_writer, pseudonym
+from chordme_bi.extract.extractor import PSEUDONYM_TABLE, REJECTS_TABLE, _ensure_warehouse, pseudonym
 from chordme_bi.quality import rules
 from chordme_bi.quality.privacy import columns as warehouse_columns
 from chordme_bi.settings import Settings
+from chordme_bi.warehouse import connect_writer
 
 
 @dataclass
@@ -194,7 +195,7 @@ def erase_user(settings: Settings, user_id: int) -> ErasureReport:
     requested_at = datetime.now(timezone.utc)
     secret = settings.pseudonym_secret()
     report = ErasureReport(uuid.uuid4().hex, user_id_hash(secret, user_id))
-    with connect_writer(settings.warehouse_path) as con:
+    with connect_writer(settings.warehouse_path, settings.duckdb_memory_limit) as con:
         _ensure_warehouse(con)
         stored = con.execute(f"SELECT user_key, anonymous_key FROM {PSEUDONYM_TABLE} WHERE user_id = ?",
                              [user_id]).fetchall()

@@ -18,10 +18,11 @@ from datetime import datetime, timedelta, timezone
 
 import duckdb
 
-from chordme_bi.extract.extractor import REJECTS_TABLE, _ensure_warehouse, connect_writer
+from chordme_bi.extract.extractor import REJECTS_TABLE, _ensure_warehouse
 from chordme_bi.quality import rules
 from chordme_bi.quality.privacy import columns as warehouse_columns
 from chordme_bi.settings import Settings
+from chordme_bi.warehouse import connect_writer
 
 # Per-user daily aggregates: relation -> date column.
 PERSONAL_DAILY = {"marts.agg_student_daily": "activity_date"}
@@ -100,7 +101,7 @@ def apply_retention(settings: Settings, now: datetime | None = None) -> Retentio
     now = now or datetime.now(timezone.utc)
     if settings.data_retention_days == 0:
         return RetentionReport(0, None)
-    with connect_writer(settings.warehouse_path) as con:
+    with connect_writer(settings.warehouse_path, settings.duckdb_memory_limit) as con:
         _ensure_warehouse(con)
         con.execute("BEGIN TRANSACTION")
         try:
