@@ -133,3 +133,30 @@ def test_sqlite_timestamps_in_any_notation_land_as_utc_instants(tmp_path):
 
     rows = _raw(settings, "SELECT DISTINCT CAST(started_at AT TIME ZONE 'UTC' AS VARCHAR) FROM raw.performance_sessions WHERE id <= 4")
     assert rows == [("2026-10-01 17:00:00",)]
+
+
+def test_small_pages_read_exactly_the_rows_of_one_big_read_even_across_duplicated_keys(tmp_path):
+    url = f"sqlite:///{tmp_path / 'src.db'}"
+    generate(url, sessions=400, seed=9, end=END)
+    con = sqlite3.connect(tmp_path / "src.db")
+    # The app's table without its primary key, with ids 96-98 written twice: 97 straddles the first page
+    # boundary of a 97-row page.
+    con.executescript("""
+        CREATE TABLE events_copy AS SELECT * FROM performance_events;
+        INSERT INTO events_copy SELECT * FROM performance_events WHERE id IN (96, 97, 98);
+        DROP TABLE performance_events;
+        ALTER TABLE events_copy RENAME TO performance_events;
+    """)
+    con.commit()
+    source_rows = con.execute("SELECT count(*) FROM performance_events").fetchone()[0]
+
+    def raw_rows(batch_rows: int) -> list[tuple]:
+        settings = Settings(data_dir=tmp_path / f"data-{batch_rows}", source_url=url, extract_batch_rows=batch_rows)
+        (result,) = extract_all(url, settings.warehouse_path, tables=["performance_events"], settings=settings)
+        assert result.rows_read == source_rows
+        return _raw(settings, "SELECT id, session_id, event_type, position_seconds FROM raw.performance_events ORDER BY ALL")
+
+    paged = raw_rows(97)
+    assert len(paged) == source_rows
+    assert paged == raw_rows(1_000_000)
+    assert [r[0] for r in paged].count(97) == 2
