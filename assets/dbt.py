@@ -14,7 +14,6 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from chordme_bi.warehouse import read_only, relation_stats
 from orchestration.resources import DBT_PROJECT_DIR, DUCKDB_WRITER_POOL, ChordmeBIResource
 
 chordme_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, target=os.environ.get("DBT_TARGET", "duckdb"))
@@ -44,6 +43,8 @@ class ChordmeDbtTranslator(DagsterDbtTranslator):
     pool=DUCKDB_WRITER_POOL,
 )
 def chordme_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, chordme: ChordmeBIResource):
+    from chordme_bi.warehouse import read_only, relation_stats  # DuckDB, only when the asset runs
+
     settings = chordme.settings()
     # dbt reads the warehouse path from its environment (profiles.yml); the subprocess starts inside cli().
     with environment(

@@ -3,8 +3,7 @@
 
 import dagster as dg
 
-from chordme_bi.extract.extractor import SourceSchemaError, extract_all
-from chordme_bi.source.schema import SOURCE_TABLES
+from chordme_bi.source.tables import SOURCE_TABLES
 from orchestration.resources import DUCKDB_WRITER_POOL, ChordmeBIResource
 
 PSEUDONYM_ASSET = dg.AssetKey(["raw", "user_pseudonyms"])
@@ -38,6 +37,9 @@ def raw_key(table: str) -> dg.AssetKey:
     pool=DUCKDB_WRITER_POOL,
 )
 def extract_chordme_source(context: dg.AssetExecutionContext, chordme: ChordmeBIResource):
+    # Lazy: the extractor pulls in SQLAlchemy, DuckDB and Arrow, which definitions load does not need.
+    from chordme_bi.extract.extractor import SourceSchemaError, extract_all
+
     settings = chordme.settings()
     selected = {key.path[-1] for key in context.selected_asset_keys}
     tables = [t for t in SOURCE_TABLES if t in selected or (t == "users" and "user_pseudonyms" in selected)]

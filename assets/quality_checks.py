@@ -9,9 +9,9 @@ only inside the step. Checks read the warehouse through one short read-only conn
 
 import dagster as dg
 
-from chordme_bi.quality.reconcile import QUARANTINED
+from chordme_bi.quality.rules import QUARANTINED
 from chordme_bi.quality.suites import MART_SUITES, RAW_SUITES
-from chordme_bi.source.schema import SOURCE_TABLES
+from chordme_bi.source.tables import SOURCE_TABLES
 from orchestration.resources import ChordmeBIResource
 
 

@@ -13,17 +13,8 @@ from dataclasses import asdict, dataclass
 import duckdb
 
 from chordme_bi.extract.extractor import REJECTS_TABLE, STATE_TABLE, SourceReader, _quote_literal
-from chordme_bi.quality.rules import SUPPRESSED_ROWS
-from chordme_bi.source.schema import EXTRACT_SPECS
-
-# raw table -> (accepted relation, quarantine relation)
-QUARANTINED: dict[str, tuple[str, str]] = {
-    "performance_sessions": ("marts.fct_sessions", "quarantine.quarantine_performance_sessions"),
-    "performance_events": ("marts.fct_performance_events", "quarantine.quarantine_performance_events"),
-    "problem_sections": ("marts.fct_problem_sections", "quarantine.quarantine_problem_sections"),
-    "setlist_performances": ("marts.fct_setlist_performances", "quarantine.quarantine_setlist_performances"),
-    "user_goals": ("marts.fct_goal_progress", "quarantine.quarantine_user_goals"),
-}
+from chordme_bi.quality.rules import QUARANTINED, SUPPRESSED_ROWS
+from chordme_bi.source.tables import EXTRACT_SPECS
 
 
 @dataclass

@@ -105,3 +105,13 @@ def scrub_user_list_sql(column: str, erased_ids: list[int]) -> str:
     as_list = f'TRY_CAST("{column}" AS BIGINT[])'
     return (f"CASE WHEN len(list_filter({as_list}, lambda x: x IN ({ids}))) > 0 "
             f'THEN CAST(list_filter({as_list}, lambda x: x NOT IN ({ids})) AS VARCHAR) ELSE "{column}" END')
+
+
+# raw table -> (accepted relation, quarantine relation)
+QUARANTINED: dict[str, tuple[str, str]] = {
+    "performance_sessions": ("marts.fct_sessions", "quarantine.quarantine_performance_sessions"),
+    "performance_events": ("marts.fct_performance_events", "quarantine.quarantine_performance_events"),
+    "problem_sections": ("marts.fct_problem_sections", "quarantine.quarantine_problem_sections"),
+    "setlist_performances": ("marts.fct_setlist_performances", "quarantine.quarantine_setlist_performances"),
+    "user_goals": ("marts.fct_goal_progress", "quarantine.quarantine_user_goals"),
+}

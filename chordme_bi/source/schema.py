@@ -1,12 +1,10 @@
 """The ChordMe source contract (../shared/SOURCE_SCHEMA.md) as SQLAlchemy Core tables.
 
-Used to create demo/test sources on any dialect and, through :data:`EXTRACT_SPECS`, to tell the extractor
-which columns to read, how each one lands in DuckDB and how each table is read incrementally.
+Used to create demo/test sources on any dialect and to tell the extractor which columns to read and how
+each one lands in DuckDB; how each table is read incrementally is in :mod:`chordme_bi.source.tables`.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import (
     JSON,
@@ -158,38 +156,3 @@ user_goals = Table(
     Column("unit", String(20)), Column("deadline", Date), Column("status", String(20), default="active"),
     _ts("created_at"), _ts("updated_at"),
 )
-
-
-@dataclass(frozen=True)
-class ExtractSpec:
-    """How one source table is read into ``raw``.
-
-    cursor: the high-water-mark column. ``updated_at`` catches edits; ``id`` suits append-only facts;
-    None means the table is small and has no change column, so it is re-read whole and only rows that
-    differ from raw are written.
-    """
-
-    table: str
-    primary_key: str = "id"
-    cursor: str | None = None
-
-
-EXTRACT_SPECS: tuple[ExtractSpec, ...] = (
-    ExtractSpec("users", cursor="updated_at"),
-    ExtractSpec("songs", cursor="updated_at"),
-    ExtractSpec("setlists", cursor="updated_at"),
-    ExtractSpec("setlist_songs"),
-    ExtractSpec("setlist_collaborators"),
-    ExtractSpec("collaboration_rooms"),
-    ExtractSpec("room_participants"),
-    ExtractSpec("performance_sessions", cursor="updated_at"),
-    ExtractSpec("performance_events", cursor="id"),
-    ExtractSpec("problem_sections", cursor="id"),
-    ExtractSpec("setlist_performances", cursor="id"),
-    ExtractSpec("setlist_performance_songs", cursor="id"),
-    ExtractSpec("scheduled_reports"),
-    ExtractSpec("custom_dashboards", cursor="updated_at"),
-    ExtractSpec("user_goals", cursor="updated_at"),
-)
-
-SOURCE_TABLES: tuple[str, ...] = tuple(spec.table for spec in EXTRACT_SPECS)

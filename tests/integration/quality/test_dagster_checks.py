@@ -9,7 +9,7 @@ from orchestration.resources import ChordmeBIResource
 
 def _run_checks(settings, tmp_path, checks, check_names=None):
     from chordme_bi.quality.suites import ALL_SUITES
-    from chordme_bi.source.schema import SOURCE_TABLES
+    from chordme_bi.source.tables import SOURCE_TABLES
 
     keys = {dg.AssetKey([s.layer, s.table]) for s in ALL_SUITES} | {dg.AssetKey(["raw", t]) for t in SOURCE_TABLES}
     keys |= {dg.AssetKey(["marts", m]) for m in ("fct_performance_events", "fct_problem_sections",
