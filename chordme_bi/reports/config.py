@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 
 class ReportType(str, Enum):
@@ -72,6 +72,9 @@ def _add_months(d: date, months: int) -> date:
     return d.replace(year=d.year + month_index // 12, month=month_index % 12 + 1, day=1)
 
 
+_FIELD_ENUMS: dict[str, type[Enum]] = {"report_type": ReportType, "period": ReportPeriod, "format": ReportFormat}
+
+
 class ReportConfig(BaseModel):
     """A report request: the seed's "generate report" body, plus the window it resolves to."""
 
@@ -86,26 +89,16 @@ class ReportConfig(BaseModel):
     include_recommendations: bool = True
     include_detailed_breakdown: bool = True
 
-    @field_validator("report_type", mode="before")
+    @field_validator("report_type", "period", "format", mode="before")
     @classmethod
-    def _known_type(cls, value):
-        if isinstance(value, str) and value not in {m.value for m in ReportType}:
-            raise ValueError(f"unknown report_type {value!r}; valid: {_values(ReportType)}")
+    def _known_value(cls, value, info: ValidationInfo):
+        """An unknown value is refused with the list of valid ones (formats are case-insensitive)."""
+        enum = _FIELD_ENUMS[info.field_name]
+        if isinstance(value, str):
+            value = value.lower() if enum is ReportFormat else value
+            if value not in {m.value for m in enum}:
+                raise ValueError(f"unknown {info.field_name} {value!r}; valid: {_values(enum)}")
         return value
-
-    @field_validator("period", mode="before")
-    @classmethod
-    def _known_period(cls, value):
-        if isinstance(value, str) and value not in {m.value for m in ReportPeriod}:
-            raise ValueError(f"unknown period {value!r}; valid: {_values(ReportPeriod)}")
-        return value
-
-    @field_validator("format", mode="before")
-    @classmethod
-    def _known_format(cls, value):
-        if isinstance(value, str) and value.lower() not in {m.value for m in ReportFormat}:
-            raise ValueError(f"unknown format {value!r}; valid: {_values(ReportFormat)}")
-        return value.lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _window_is_consistent(self) -> "ReportConfig":
