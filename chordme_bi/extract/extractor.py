@@ -41,7 +41,8 @@ from sqlalchemy.engine import make_url
 
 from chordme_bi.quality import rules
 from chordme_bi.settings import Settings
-from chordme_bi.source.schema import EXTRACT_SPECS, ExtractSpec, metadata
+from chordme_bi.source.schema import metadata
+from chordme_bi.source.tables import EXTRACT_SPECS, ExtractSpec
 from chordme_bi.warehouse import connect_writer
 
 log = logging.getLogger(__name__)
