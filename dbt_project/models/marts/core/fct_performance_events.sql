@@ -5,13 +5,10 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where event_id in (select event_id from {{ ref('quarantine_performance_events') }})
-               and event_id not in (select event_id from {{ ref('int_events__validated') }} where rejection_reasons = '')"
+            "{{ drop_rows_without_valid_copy('event_id', ref('quarantine_performance_events'), ref('int_events__validated')) }}"
         ],
     )
 }}
--- post_hook: a row that became invalid at the source leaves the fact; an id that still has a valid
--- copy stays (the other copy of a duplicated key is the one quarantined).
 -- depends_on: {{ ref('quarantine_performance_events') }}
 
 select

@@ -5,13 +5,10 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where problem_section_id in (select problem_section_id from {{ ref('quarantine_problem_sections') }})
-               and problem_section_id not in (select problem_section_id from {{ ref('int_problem_sections__validated') }} where rejection_reasons = '')"
+            "{{ drop_rows_without_valid_copy('problem_section_id', ref('quarantine_problem_sections'), ref('int_problem_sections__validated')) }}"
         ],
     )
 }}
--- post_hook: a row that became invalid at the source leaves the fact; an id that still has a valid
--- copy stays (the other copy of a duplicated key is the one quarantined).
 -- depends_on: {{ ref('quarantine_problem_sections') }}
 
 select

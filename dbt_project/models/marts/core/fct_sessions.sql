@@ -5,13 +5,10 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where session_id in (select session_id from {{ ref('quarantine_performance_sessions') }})
-               and session_id not in (select session_id from {{ ref('int_sessions__validated') }} where rejection_reasons = '')"
+            "{{ drop_rows_without_valid_copy('session_id', ref('quarantine_performance_sessions'), ref('int_sessions__validated')) }}"
         ],
     )
 }}
--- post_hook: a row that became invalid at the source leaves the fact; an id that still has a valid
--- copy stays (the other copy of a duplicated key is the one quarantined).
 -- depends_on: {{ ref('quarantine_performance_sessions') }}
 
 -- One row per valid session. The user appears by id only when the session may be attributed: a session
