@@ -7,3 +7,17 @@
     where {{ key }} in (select {{ key }} from {{ quarantine_model }})
       and {{ key }} not in (select {{ key }} from {{ validated_model }} where rejection_reasons = '')
 {%- endmacro %}
+
+{#
+  Whether each session can be used by the rows that hang off it (events, problem sections): '' when any
+  copy of the session is valid ('' sorts first), else its reasons. only_sessions_in narrows it to a subquery
+  of session ids (incremental runs).
+#}
+{% macro session_rejections(only_sessions_in=none) -%}
+    select session_id, min(rejection_reasons) as rejection_reasons
+    from {{ ref('int_sessions__validated') }}
+    {%- if only_sessions_in %}
+    where session_id in ({{ only_sessions_in }})
+    {%- endif %}
+    group by session_id
+{%- endmacro %}

@@ -48,12 +48,7 @@ checked as (
         ]) }} as rejection_reasons
     from events as e
     left join (
-        select session_id, min(rejection_reasons) as rejection_reasons
-        from {{ ref('int_sessions__validated') }}
-        {% if is_incremental() %}
-        where session_id in (select session_id from touched)
-        {% endif %}
-        group by session_id
+        {{ session_rejections('select session_id from touched' if is_incremental() else none) }}
     ) as s on s.session_id = e.session_id
 )
 

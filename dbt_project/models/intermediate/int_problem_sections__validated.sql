@@ -18,9 +18,7 @@ checked as (
         ]) }} as rejection_reasons
     from problems as p
     left join (
-        select session_id, min(rejection_reasons) as rejection_reasons
-        from {{ ref('int_sessions__validated') }}
-        group by session_id
+        {{ session_rejections() }}
     ) as s on s.session_id = p.session_id
 )
 
