@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# dbt's own environment: Dagster runs dbt as a subprocess, so dbt-core never loads into Dagster's processes.
+DBT_VENV := .venv-dbt
 UV_VERSION := 0.13.9
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 export DO_NOT_TRACK := 1
@@ -23,22 +25,31 @@ test: install system-deps  ## the whole test suite (PostgreSQL tests are require
 # The demo's scheduled_reports rows point at 127.0.0.1:25 and :8099, so the delivery sensor starts stopped
 # here unless BI_SCHEDULER_ENABLED is set (deployments keep the seed's default, true).
 ui: install instance  ## the Dagster UI on http://127.0.0.1:3000
-	BI_SCHEDULER_ENABLED=$${BI_SCHEDULER_ENABLED:-false} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	PATH=$(CURDIR)/$(BIN):$$PATH BI_SCHEDULER_ENABLED=$${BI_SCHEDULER_ENABLED:-false} $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 validate: install
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
-install: $(VENV)/.installed dbt_project/target/manifest.json
+install: $(VENV)/.installed $(DBT_VENV)/.installed dbt_project/target/manifest.json
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@# a checkout from before the split had dbt-core here; with it present dagster-dbt imports it at load
+	@if $(BIN)/python -c "import dbt.version" 2>/dev/null; then $(BIN)/uv pip uninstall -q --python $(BIN)/python dbt-core dbt-duckdb dbt-postgres; fi
+	touch $@
+
+# `dbt` beside Dagster's python is a link into dbt's environment: the code, tests and DbtCliResource find it there.
+$(DBT_VENV)/.installed: requirements-dbt.lock | $(VENV)/.installed
+	test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
+	$(BIN)/uv pip install -q --python $(DBT_VENV)/bin/python -r requirements-dbt.lock
+	ln -sf $(CURDIR)/$(DBT_VENV)/bin/dbt $(BIN)/dbt
 	touch $@
 
 # The manifest is prepared here, never parsed when Dagster loads the definitions.
-dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+dbt_project/target/manifest.json: $(DBT_VENV)/.installed $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . && touch target/manifest.json
 
 manifest: dbt_project/target/manifest.json
@@ -67,8 +78,9 @@ system-deps:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
 	fi
 
-lock:  ## re-resolve requirements.lock from pyproject.toml
+lock:  ## re-resolve requirements.lock (pyproject.toml) and requirements-dbt.lock (dbt_project/requirements.in)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile dbt_project/requirements.in --python-version 3.11 -o requirements-dbt.lock
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

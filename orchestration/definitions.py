@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
-
+from orchestration.dbt_resource import IsolatedDbtCliResource
 from orchestration.resources import DBT_PROJECT_DIR, ChordmeBIResource, export_dbt_environment
 
 STAGE_PACKAGES = ("assets", "sensors")
@@ -30,7 +29,7 @@ def stage_modules() -> list[str]:
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this interpreter, so runs work without the venv on PATH."""
+    """The dbt beside this interpreter (make links it there from .venv-dbt), so runs work without it on PATH."""
     beside = Path(sys.executable).with_name("dbt")
     return str(beside) if beside.exists() else "dbt"
 
@@ -40,7 +39,7 @@ def shared_resources() -> dict:
     source_url = dg.EnvVar("CHORDME_SOURCE_URL") if os.environ.get("CHORDME_SOURCE_URL") else None
     return {
         "chordme": ChordmeBIResource(source_url=source_url),
-        "dbt": DbtCliResource(
+        "dbt": IsolatedDbtCliResource(
             project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
         ),
     }
