@@ -6,32 +6,64 @@
         on_schema_change='fail',
     )
 }}
+{%- set columns = ['event_id', 'session_id', 'event_type', 'event_at', 'position_seconds', 'chord_at_position',
+                   'section_name', 'created_at', '_loaded_at'] %}
+{%- set duplicate_key = ['session_id', 'event_type', 'event_at', 'position_seconds'] %}
 -- Staged events with rejection reasons. An event belongs to a usable session, and an event the app wrote
 -- twice (same session, type, instant and position) counts once: the lowest id is kept.
--- A table, built once per run for quarantine_performance_events and fct_performance_events (as a view its
--- windows over every event ran twice per build). Every rule looks only inside one session (an event's
--- copies, its duplicates, its session's validity), so an incremental run revalidates whole sessions: those
--- with newly loaded events and those validated again in int_sessions__validated. The cost follows new data.
+-- A table, built once per run for quarantine_performance_events and fct_performance_events. Every rule looks
+-- only inside one session (an event's copies, its duplicates, its session's validity), so an incremental run
+-- revalidates whole sessions: those with newly loaded events and those validated again in
+-- int_sessions__validated. The cost follows new data.
+--
+-- Speed: numbering copies and duplicates needs windows, and windows over every event sorted whole rows (the
+-- largest cost of a full build). Only rows whose id or duplicate key occurs more than once can be numbered
+-- anything but 1, so two groupings on one value each find those few rows (about 1%), the windows run on them
+-- alone, and every other row streams through numbered 1. The windows see every row of each partition they
+-- number, so the numbers are exactly those of windows over all events.
 with
 {% if is_incremental() %}
-touched as (
+touched as materialized (
     select session_id from {{ ref('stg_chordme__performance_events') }} where _loaded_at > {{ max_loaded_at(this) }}
     union
     select session_id from {{ ref('int_sessions__validated') }} where _loaded_at > {{ max_loaded_at(this) }}
 ),
 {% endif %}
 
-events as (
-    select
-        e.*,
-        row_number() over (partition by e.event_id order by e._loaded_at desc) as copy_number,
-        row_number() over (
-            partition by e.session_id, e.event_type, e.event_at, e.position_seconds order by e.event_id
-        ) as duplicate_number
-    from {{ ref('stg_chordme__performance_events') }} as e
+events as not materialized (
+    select *, {{ row_fingerprint(duplicate_key) }} as duplicate_key
+    from {{ ref('stg_chordme__performance_events') }}
     {% if is_incremental() %}
-    where e.session_id in (select session_id from touched)
+    where session_id in (select session_id from touched)
     {% endif %}
+),
+
+repeated_ids as materialized (
+    select event_id from events group by event_id having count(*) > 1
+),
+
+repeated_keys as materialized (
+    select duplicate_key from events group by duplicate_key having count(*) > 1
+),
+
+marked as not materialized (
+    select e.*, (r.event_id is not null or k.duplicate_key is not null) as is_repeated
+    from events as e
+    left join repeated_ids as r on r.event_id = e.event_id
+    left join repeated_keys as k on k.duplicate_key = e.duplicate_key
+),
+
+numbered as (
+    select
+        {{ columns | join(', ') }},
+        row_number() over (partition by event_id order by _loaded_at desc) as copy_number,
+        row_number() over (partition by {{ duplicate_key | join(', ') }} order by event_id) as duplicate_number
+    from marked
+    where is_repeated
+    union all
+    select {{ columns | join(', ') }}, 1 as copy_number, 1 as duplicate_number
+    from marked
+    where not is_repeated
 ),
 
 checked as (
@@ -46,7 +78,7 @@ checked as (
             ("e.event_at is null", "missing_timestamp"),
             ("e.position_seconds < 0", "negative_position"),
         ]) }} as rejection_reasons
-    from events as e
+    from numbered as e
     left join (
         {{ session_rejections('select session_id from touched' if is_incremental() else none) }}
     ) as s on s.session_id = e.session_id
