@@ -75,3 +75,34 @@ def test_forecast_recovers_a_linear_weekly_series():
 
 def test_forecast_needs_two_weeks():
     assert stats.linear_dow_forecast([1] * 13, [1] * 13, [1]) is None
+
+
+def test_p_values_equal_scipy_stats_on_many_inputs():
+    """The scipy.special formulas give scipy.stats' own tests' results (scipy.stats is slow to import)."""
+    import numpy as np
+    from scipy import stats as reference
+
+    from chordme_bi.reports.stats import chi_square_test, count_rate_test, welch_t_test
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n1, n2 = (int(v) for v in rng.integers(2, 500, size=2))
+        m1, m2 = rng.uniform(0, 100, size=2)
+        v1, v2 = rng.uniform(0.1, 900, size=2)
+        want = reference.ttest_ind_from_stats(m1, np.sqrt(v1), n1, m2, np.sqrt(v2), n2, equal_var=False)
+        got = welch_t_test(n1, m1, v1, n2, m2, v2)
+        assert got.statistic == pytest.approx(want.statistic, rel=1e-9)
+        assert got.p_value == pytest.approx(want.pvalue, rel=1e-6, abs=1e-12)
+
+        current, previous = (int(v) for v in rng.integers(0, 400, size=2))
+        if current + previous:
+            assert count_rate_test(current, previous).p_value == pytest.approx(
+                reference.binomtest(current, current + previous, 0.5).pvalue, rel=1e-9, abs=1e-15)
+
+        cats = ["mobile", "tablet", "desktop", "other"][: int(rng.integers(2, 5))]
+        a = {c: int(rng.integers(1, 300)) for c in cats}
+        b = {c: int(rng.integers(1, 300)) for c in cats}
+        want = reference.chi2_contingency([[a[c] for c in cats], [b[c] for c in cats]], correction=False)
+        got = chi_square_test(a, b)
+        assert got.statistic == pytest.approx(want.statistic, rel=1e-9)
+        assert got.p_value == pytest.approx(want.pvalue, rel=1e-6, abs=1e-12)

@@ -122,3 +122,46 @@ def test_insights_from_thirty_sessions():
     assert "insight_struggling_share" in ids
     assert report["recommendations"][0]["id"] == "rec_support_struggling_students"
     assert report["recommendations"][0]["priority"] == "high"  # 1 of 3 = 33% > 25%
+
+
+def test_trends_for_all_users_at_once_equal_a_fit_per_user():
+    """The vectorized slopes equal a per-user weighted least-squares fit (the definition) on random data."""
+    import numpy as np
+
+    from chordme_bi.reports.stats import weighted_slope
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for user_id in range(1, 400):
+        days = rng.choice(60, size=rng.integers(1, 12), replace=False)  # some users have a single day
+        for day in days:
+            sessions = int(rng.integers(1, 4))
+            rows.append((user_id, date(2026, 9, 1) + pd.Timedelta(days=int(day)), sessions,
+                         float(rng.uniform(0, 100)) * sessions))
+    frame = daily(rows)
+    expected = {}
+    for user_id, part in frame.groupby("user_id"):
+        if part["sessions"].sum() < 5:
+            expected[user_id] = None
+            continue
+        x = list((pd.to_datetime(part["activity_date"]) - pd.Timestamp("1970-01-01")).dt.days.astype(float))
+        slope = weighted_slope(x, list(part["completion_sum"] / part["sessions"]), list(part["sessions"]))
+        expected[user_id] = None if slope is None else slope * 7
+    got = completion_trends(frame)
+    assert got.keys() == expected.keys()
+    assert sum(v is None for v in expected.values()) > 10 and sum(v is not None for v in expected.values()) > 100
+    for user_id, want in expected.items():
+        assert (got[user_id] is None) == (want is None), user_id
+        if want is not None:
+            assert got[user_id] == pytest.approx(want, rel=1e-9, abs=1e-9)
+
+
+def test_top_problem_counts_rank_per_user_with_alphabetical_ties():
+    from chordme_bi.reports.student_progress import top_counts
+
+    frame = problems([(1, "rhythm", "chorus", 2, 6), (1, "rhythm", "verse", 1, 3), (1, "pitch", "bridge", 3, 9),
+                      (1, "tempo", "intro", 3, 3), (1, "chords", "outro", 1, 1), (2, "chords", "verse", 4, 8)])
+    # user 1 by type: rhythm 3, pitch 3, tempo 3, chords 1 -> three tied at 3, alphabetical
+    assert top_counts(frame, "problem_type").to_dict() == {1: "pitch:3, rhythm:3, tempo:3", 2: "chords:4"}
+    assert top_counts(frame, "section_name", n=2).to_dict() == {1: "bridge:3, intro:3", 2: "verse:4"}
+    assert top_counts(frame.iloc[0:0], "problem_type").empty
