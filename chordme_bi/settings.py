@@ -32,6 +32,7 @@ _ENV_NAMES: dict[str, str] = {
     "data_retention_days": "BI_DATA_RETENTION_DAYS",
     "extract_batch_rows": "BI_EXTRACT_BATCH_ROWS",
     "duckdb_memory_limit": "BI_DUCKDB_MEMORY_LIMIT",
+    "warehouse_lock_timeout_seconds": "BI_WAREHOUSE_LOCK_TIMEOUT_SECONDS",
     "smtp_host": "BI_SMTP_HOST",
     "smtp_port": "BI_SMTP_PORT",
     "smtp_security": "BI_SMTP_SECURITY",
@@ -64,6 +65,9 @@ class Settings(BaseModel):
     extract_batch_rows: int = 500_000
     # DuckDB spills past this instead of taking 80% of RAM (its default), for the extractor and dbt alike.
     duckdb_memory_limit: str = "1500MB"
+    # How long opening the warehouse waits while another process holds DuckDB's file lock (a dbt build
+    # takes minutes); past it the open fails with a clear error instead of hanging a run forever.
+    warehouse_lock_timeout_seconds: float = 300.0
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_security: Literal["none", "starttls", "ssl"] = "none"

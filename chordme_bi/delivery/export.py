@@ -233,7 +233,10 @@ def plan_query(con: duckdb.DuckDBPyConnection, request: ExportRequest) -> _Plan:
 def _connect(warehouse_path: Path | str) -> duckdb.DuckDBPyConnection:
     if not Path(warehouse_path).exists():
         raise ExportError(f"warehouse {warehouse_path} does not exist (run the warehouse job first)")
-    con = duckdb.connect(str(warehouse_path), read_only=True, config={"memory_limit": EXPORT_MEMORY_LIMIT})
+    from chordme_bi.warehouse import connect_waiting
+
+    # Waits while a writer (the dbt build) holds the file, like every other reader.
+    con = connect_waiting(warehouse_path, read_only=True, config={"memory_limit": EXPORT_MEMORY_LIMIT})
     con.execute("SET TimeZone = 'UTC'")
     return con
 
