@@ -3,9 +3,15 @@
   a valid copy stays (with a duplicated key, the other copy is the one quarantined).
 #}
 {% macro drop_rows_without_valid_copy(key, quarantine_model, validated_model) -%}
+    {#- Only quarantined keys are candidates: both sides stay the size of the quarantine (a `not in` over every
+        valid key hashed the whole history: 2.5 s instead of 0.25 s for the events at 10M sessions). -#}
     delete from {{ this }}
-    where {{ key }} in (select {{ key }} from {{ quarantine_model }})
-      and {{ key }} not in (select {{ key }} from {{ validated_model }} where rejection_reasons = '')
+    where {{ key }} in (
+        select {{ key }} from {{ quarantine_model }}
+        except
+        select {{ key }} from {{ validated_model }}
+        where rejection_reasons = '' and {{ key }} in (select {{ key }} from {{ quarantine_model }})
+    )
 {%- endmacro %}
 
 {#
