@@ -35,6 +35,7 @@ def _marts(*names: str) -> list[dg.AssetKey]:
 
 REPORT_DEPS: dict[ReportType, list[dg.AssetKey]] = {
     ReportType.STUDENT_PROGRESS: _marts("fct_sessions", "agg_student_daily", "fct_problem_sections", "fct_goal_progress",
+                                        "agg_goal_progress_daily",
                                         "bridge_class_students", "bridge_band_members", "dim_bands"),
     ReportType.BAND_COLLABORATION: _marts("agg_band_performances", "dim_bands", "bridge_band_members", "bridge_class_students"),
     ReportType.USAGE_PATTERNS: _marts("agg_usage_hourly", "agg_events_daily", "fct_sessions", "fct_performance_events",
@@ -42,7 +43,7 @@ REPORT_DEPS: dict[ReportType, list[dg.AssetKey]] = {
     ReportType.PERFORMANCE_TRENDS: _marts("agg_platform_daily", "fct_sessions", "bridge_class_students",
                                           "bridge_band_members", "dim_bands"),
     ReportType.COMPARATIVE_ANALYSIS: _marts("fct_sessions", "bridge_class_students", "bridge_band_members", "dim_bands"),
-    ReportType.GOAL_TRACKING: _marts("fct_goal_progress", "fct_sessions", "bridge_class_students", "bridge_band_members",
+    ReportType.GOAL_TRACKING: _marts("fct_goal_progress", "agg_goal_progress_daily", "fct_sessions", "bridge_class_students", "bridge_band_members",
                                      "dim_bands"),
 }
 

@@ -249,7 +249,9 @@ def goals_as_of(con, start: date, end: date, scope: Scope) -> pd.DataFrame:
     """Goals open at some point in the window, with progress as of the window end.
 
     fct_goal_progress counts sessions up to the deadline, which would let a past report change as later
-    sessions arrive; here the same measures (see the mart's description) count only sessions before ``end``.
+    sessions arrive; here the same additive daily measures (marts.agg_goal_progress_daily, where dbt decides
+    which sessions a goal counts) are summed over the days before ``end`` only. The goal_type -> measure
+    mapping is dbt's ``goal_current_value`` macro.
     """
     sql = """
         WITH goals AS (
@@ -257,17 +259,14 @@ def goals_as_of(con, start: date, end: date, scope: Scope) -> pd.DataFrame:
             WHERE created_date < ? AND (deadline IS NULL OR deadline >= ?) {user_filter}
         ),
         measured AS (
-            SELECT g.goal_id,
-                   count(s.session_id) AS sessions_count,
-                   coalesce(sum(s.total_duration_seconds), 0) / 60.0 AS practice_minutes,
-                   avg(s.completion_percentage) AS completion_rate,
-                   count(DISTINCT CASE WHEN s.song_id IS NOT NULL AND s.completion_percentage >= 90 THEN s.song_id END)
-                       AS songs_mastered
-            FROM goals AS g
-            JOIN marts.fct_sessions AS s
-              ON s.user_id = g.user_id AND s.started_at >= g.created_at
-             AND (g.deadline IS NULL OR s.session_date <= g.deadline) AND s.session_date < ?
-            GROUP BY g.goal_id
+            SELECT d.goal_id,
+                   CAST(sum(d.sessions) AS BIGINT) AS sessions_count,
+                   sum(d.practice_seconds) / 60.0 AS practice_minutes,
+                   sum(d.completion_sum) / nullif(sum(d.completion_sessions), 0) AS completion_rate,
+                   sum(d.songs_first_mastered) AS songs_mastered
+            FROM marts.agg_goal_progress_daily AS d
+            WHERE d.goal_id IN (SELECT goal_id FROM goals) AND d.activity_date < ?
+            GROUP BY d.goal_id
         )
         SELECT g.goal_id, g.user_id, g.title, g.goal_type, g.unit, g.target_value::DOUBLE AS target_value,
                g.created_date, g.deadline, g.status AS app_status,
