@@ -3,6 +3,11 @@
 Looker, Qlik Sense and anything else that reads files take these. Every file is written to a temporary name
 and renamed, the manifest last, so a reader that follows the manifest never sees a half-written file. The
 manifest lists, per mart, the columns and types as written, the row count, and each file's size and SHA-256.
+
+The facts and the user-day aggregate grow every day. They are written as one file per month of their date
+(``<mart>/<yyyy-mm>.<format>``), each with a fingerprint of its rows (count and an order-independent hash of
+their content); the next export rewrites only the months whose fingerprint changed and removes months that
+are gone, so a daily export costs the new day's month, not the whole history.
 """
 
 from __future__ import annotations
@@ -15,11 +20,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from chordme_bi.bi.marts import export_select
+from chordme_bi.bi.marts import SCHEMA, export_select, quote
 from chordme_bi.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from chordme_bi.warehouse import read_only
 
 MANIFEST = "manifest.json"
+# Mart -> the date column its monthly files are cut by.
+MONTHLY_PARTITIONS = {
+    "fct_sessions": "session_date",
+    "fct_performance_events": "event_date",
+    "fct_problem_sections": "session_date",
+    "agg_student_daily": "activity_date",
+}
+UNDATED = "undated"  # the file of rows whose date is NULL
 _COPY_OPTIONS = {"parquet": "FORMAT parquet, COMPRESSION zstd", "csv": "FORMAT csv, HEADER true"}
 
 
@@ -40,26 +53,86 @@ def _literal(path: Path) -> str:
 
 
 def write_mart_files(warehouse_path: Path | str, mart: str, out_dir: Path, formats: list[str]) -> dict:
-    """Write ``<out_dir>/<mart>.<format>`` for each format; returns the mart's manifest entry."""
+    """Write ``<out_dir>/<mart>.<format>`` for each format (monthly files for MONTHLY_PARTITIONS marts);
+    returns the mart's manifest entry."""
+    from chordme_bi.settings import Settings
+
     unknown = set(formats) - set(_COPY_OPTIONS)
     if unknown:
         raise ValueError(f"formats: unknown {sorted(unknown)} (known: parquet, csv)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    files, rows = [], None
     with read_only(warehouse_path) as con:
+        # Bounded like every other stage (DuckDB's default is 80% of RAM); COPY streams when order is free.
+        con.execute(f"SET memory_limit = '{Settings.from_env().duckdb_memory_limit}'")
+        con.execute("SET preserve_insertion_order = false")
         select = export_select(con, mart)
         schema = [{"name": n, "type": t} for n, t, *_ in con.execute(f"DESCRIBE {select}").fetchall()]
-        for fmt in formats:
-            target = out_dir / f"{mart}.{fmt}"
-            tmp = out_dir / f".{mart}.{fmt}.tmp"
-            count = con.execute(f"COPY ({select}) TO {_literal(tmp)} ({_COPY_OPTIONS[fmt]})").fetchall()[0][0]
-            os.replace(tmp, target)
-            rows = count if rows is None else rows
-            if count != rows:  # the read-only snapshot makes this impossible unless something is badly wrong
-                raise RuntimeError(f"{mart}: {fmt} has {count} rows, another format {rows}")
-            files.append({"format": fmt, "path": target.name, "bytes": target.stat().st_size,
-                          "sha256": sha256_file(target)})
-    return {"rows": int(rows or 0), "columns": schema, "files": files}
+        if mart in MONTHLY_PARTITIONS:
+            files, rows = _write_monthly(con, select, mart, MONTHLY_PARTITIONS[mart], out_dir, formats)
+        else:
+            files, rows = _write_whole(con, select, mart, out_dir, formats)
+    return {"rows": rows, "columns": schema, "files": files}
+
+
+def _copy(con, select: str, target: Path, fmt: str) -> int:
+    tmp = target.with_name(f".{target.name}.tmp")
+    count = con.execute(f"COPY ({select}) TO {_literal(tmp)} ({_COPY_OPTIONS[fmt]})").fetchall()[0][0]
+    os.replace(tmp, target)
+    return int(count)
+
+
+def _file_entry(out_dir: Path, target: Path, fmt: str, **extra) -> dict:
+    return {"format": fmt, "path": target.relative_to(out_dir).as_posix(), "bytes": target.stat().st_size,
+            "sha256": sha256_file(target), **extra}
+
+
+def _write_whole(con, select: str, mart: str, out_dir: Path, formats: list[str]) -> tuple[list[dict], int]:
+    files, rows = [], None
+    for fmt in formats:
+        target = out_dir / f"{mart}.{fmt}"
+        count = _copy(con, select, target, fmt)
+        if rows is not None and count != rows:  # the read-only snapshot makes this impossible unless something is badly wrong
+            raise RuntimeError(f"{mart}: {fmt} has {count} rows, another format {rows}")
+        rows = count
+        files.append(_file_entry(out_dir, target, fmt))
+    return files, int(rows or 0)
+
+
+def _write_monthly(con, select: str, mart: str, date_column: str, out_dir: Path,
+                   formats: list[str]) -> tuple[list[dict], int]:
+    month = f"coalesce(strftime({quote(date_column)}, '%Y-%m'), '{UNDATED}')"
+    fingerprints = {m: (int(n), f"{n}:{h}") for m, n, h in con.execute(
+        f"SELECT {month}, count(*), bit_xor(hash(m)) FROM {SCHEMA}.{quote(mart)} AS m GROUP BY ALL").fetchall()}
+    previous = {(f["format"], f.get("partition")): f for f in _previous_files(out_dir, mart)}
+    folder = out_dir / mart
+    folder.mkdir(exist_ok=True)
+    files = []
+    for fmt in formats:
+        for part in sorted(fingerprints):
+            rows, fingerprint = fingerprints[part]
+            target = folder / f"{part}.{fmt}"
+            kept = previous.get((fmt, part))
+            if not (kept and kept.get("fingerprint") == fingerprint and target.exists()
+                    and target.stat().st_size == kept.get("bytes")):
+                where = f"{quote(date_column)} IS NULL" if part == UNDATED else \
+                    f"{quote(date_column)} >= DATE '{part}-01' AND {quote(date_column)} < DATE '{part}-01' + INTERVAL 1 MONTH"
+                written = _copy(con, f"{select} WHERE {where}", target, fmt)
+                if written != rows:  # same snapshot: a mismatch means the month's filter is wrong
+                    raise RuntimeError(f"{mart} {part}: wrote {written} rows, the month has {rows}")
+                kept = _file_entry(out_dir, target, fmt, partition=part, rows=rows, fingerprint=fingerprint)
+            files.append(kept)
+        for stale in folder.glob(f"*.{fmt}"):
+            if stale.stem not in fingerprints:
+                stale.unlink()
+        (out_dir / f"{mart}.{fmt}").unlink(missing_ok=True)  # the single file of an export before monthly files
+    return files, sum(rows for rows, _ in fingerprints.values())
+
+
+def _previous_files(out_dir: Path, mart: str) -> list[dict]:
+    try:
+        return json.loads((out_dir / MANIFEST).read_text())["marts"][mart]["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def write_manifest(out_dir: Path, entries: dict[str, dict], warehouse_path: Path | str,

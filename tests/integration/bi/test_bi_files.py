@@ -9,7 +9,7 @@ import pytest
 
 from bi_fakes import FakeWebhook
 from chordme_bi.bi.config import MAIN_MARTS, parse_connections
-from chordme_bi.bi.files import WebhookError, post_webhook
+from chordme_bi.bi.files import MONTHLY_PARTITIONS, WebhookError, post_webhook, write_mart_files
 from chordme_bi.bi.sync import sync_connection
 
 
@@ -30,19 +30,65 @@ def test_parquet_csv_and_manifest_match_the_warehouse(built_warehouse, tmp_path)
         for mart, entry in manifest["marts"].items():
             rows = con.execute(f"SELECT count(*) FROM marts.{mart}").fetchall()[0][0]
             assert entry["rows"] == rows == meta[mart]["dagster/row_count"]
-            for f in entry["files"]:
-                path = out / f["path"]
-                assert hashlib.sha256(path.read_bytes()).hexdigest() == f["sha256"] and path.stat().st_size == f["bytes"]
-                reader = "read_parquet" if f["format"] == "parquet" else "read_csv_auto"
-                assert con.execute(f"SELECT count(*) FROM {reader}('{path}')").fetchall()[0][0] == rows
-            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{out / (mart + '.parquet')}')").fetchall()
+            for fmt in ("parquet", "csv"):
+                files = [f for f in entry["files"] if f["format"] == fmt]
+                for f in files:
+                    path = out / f["path"]
+                    assert hashlib.sha256(path.read_bytes()).hexdigest() == f["sha256"] and path.stat().st_size == f["bytes"]
+                # one file per mart, or one per month for the growing marts: together, every row once
+                reader = "read_parquet" if fmt == "parquet" else "read_csv_auto"
+                paths = ", ".join(f"'{out / f['path']}'" for f in files)
+                assert con.execute(f"SELECT count(*) FROM {reader}([{paths}])").fetchall()[0][0] == rows
+                assert len(files) > 1 if mart in MONTHLY_PARTITIONS else len(files) == 1
+            first = out / next(f["path"] for f in entry["files"] if f["format"] == "parquet")
+            described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{first}')").fetchall()
             assert [{"name": n, "type": t} for n, t, *_ in described] == entry["columns"]
         # Sums survive the round trip (HUGEINT sums exported as BIGINT, not DOUBLE).
         want = con.execute("SELECT sum(practice_seconds) FROM marts.agg_platform_daily").fetchall()[0][0]
         got = con.execute(f"SELECT sum(practice_seconds), typeof(any_value(practice_seconds)) "
                           f"FROM read_parquet('{out / 'agg_platform_daily.parquet'}')").fetchall()[0]
         assert got == (want, "BIGINT")
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert not [p for p in out.rglob(".*")]  # no temporary files left
+
+
+def test_monthly_files_rewrite_only_the_months_that_changed(built_warehouse, tmp_path):
+    """A later export keeps the files of unchanged months, rewrites changed ones, drops vanished ones."""
+    import shutil
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse.warehouse_path, warehouse)
+    out = tmp_path / "files"
+    from chordme_bi.bi.files import write_manifest
+
+    def export() -> dict:
+        entry = write_mart_files(warehouse, "fct_sessions", out, ["parquet"])
+        write_manifest(out, {"fct_sessions": entry}, warehouse)
+        return {f["partition"]: f for f in entry["files"]}
+
+    first = export()
+    months = sorted(first)
+    assert len(months) >= 3 and all(f["rows"] > 0 for f in first.values())
+    stamps = {m: (out / f["path"]).stat().st_mtime_ns for m, f in first.items()}
+
+    assert export() == first  # nothing changed: same entries, no file touched
+    assert {m: (out / f["path"]).stat().st_mtime_ns for m, f in first.items()} == stamps
+
+    changed, vanished = months[-1], months[0]
+    with duckdb.connect(str(warehouse)) as con:
+        # one session of the last month edited in place (same count), every session of the first month erased
+        con.execute(f"UPDATE marts.fct_sessions SET completion_percentage = 12.3456789 WHERE session_id = (SELECT min(session_id) "
+                    f"FROM marts.fct_sessions WHERE strftime(session_date, '%Y-%m') = '{changed}')")
+        con.execute(f"DELETE FROM marts.fct_sessions WHERE strftime(session_date, '%Y-%m') = '{vanished}'")
+        total = con.execute("SELECT count(*) FROM marts.fct_sessions").fetchall()[0][0]
+    third = export()
+    assert vanished not in third and not (out / first[vanished]["path"]).exists()
+    assert third[changed]["fingerprint"] != first[changed]["fingerprint"]
+    assert third[changed]["rows"] == first[changed]["rows"]
+    rewritten = {m for m, f in third.items() if (out / f["path"]).stat().st_mtime_ns != stamps[m]}
+    assert rewritten == {changed}
+    with duckdb.connect() as con:
+        assert con.execute(f"SELECT count(*), count(*) FILTER (WHERE completion_percentage = 12.3456789) FROM "
+                           f"read_parquet('{out}/fct_sessions/*.parquet')").fetchall()[0] == (total, 1)
 
 
 def test_exporting_one_mart_keeps_the_others_in_the_manifest(built_warehouse, tmp_path):
