@@ -1,8 +1,33 @@
-with problems as (
+{{
+    config(
+        materialized='incremental',
+        unique_key='session_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+-- Staged problem sections with rejection reasons. A table, built once per run for
+-- quarantine_problem_sections and fct_problem_sections (as a view, both recomputed its window over every
+-- row, and fct_problem_sections' incremental filter sat above it). Every rule looks only inside one session,
+-- so an incremental run revalidates whole sessions: those with newly loaded problem sections and those
+-- validated again in int_sessions__validated, as int_events__validated does.
+with
+{% if is_incremental() %}
+touched as materialized (
+    select session_id from {{ ref('stg_chordme__problem_sections') }} where _loaded_at > {{ max_loaded_at(this) }}
+    union
+    select session_id from {{ ref('int_sessions__validated') }} where _loaded_at > {{ max_loaded_at(this) }}
+),
+{% endif %}
+
+problems as (
     select
         p.*,
         row_number() over (partition by p.problem_section_id order by p._loaded_at desc) as copy_number
     from {{ ref('stg_chordme__problem_sections') }} as p
+    {% if is_incremental() %}
+    where p.session_id in (select session_id from touched)
+    {% endif %}
 ),
 
 checked as (
@@ -18,7 +43,7 @@ checked as (
         ]) }} as rejection_reasons
     from problems as p
     left join (
-        {{ session_rejections() }}
+        {{ session_rejections('select session_id from touched' if is_incremental() else none) }}
     ) as s on s.session_id = p.session_id
 )
 
