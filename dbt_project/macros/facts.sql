@@ -27,3 +27,25 @@
     {%- endif %}
     group by session_id
 {%- endmacro %}
+
+{#
+  Sessions whose validation was redone since ``since`` (any copy, valid or not): the rows that hang off them
+  (events, problem sections) may have changed validity although they were not loaded again themselves.
+#}
+{% macro sessions_revalidated_since(since) -%}
+    select session_id from {{ ref('int_sessions__validated') }} where _loaded_at > {{ since }}
+{%- endmacro %}
+
+{#
+  Days on which a daily aggregate no longer counts what its fact holds: rows removed (a session broken at the
+  source), added without a new load of their own (events of a session fixed at the source) or moved to
+  another day. Days with newly loaded rows are found by their load time; these are the rest.
+#}
+{% macro days_out_of_step(fact, fact_day, fact_count, aggregate_day, aggregate_count) -%}
+    select coalesce(f.day, a.day)
+    from (select {{ fact_day }} as day, {{ fact_count }} as n from {{ fact }} group by {{ fact_day }}) as f
+    full outer join (
+        select {{ aggregate_day }} as day, sum({{ aggregate_count }}) as n from {{ this }} group by {{ aggregate_day }}
+    ) as a on a.day = f.day
+    where f.n is distinct from a.n
+{%- endmacro %}

@@ -3,7 +3,7 @@
 }}
 -- Practitioner x day (every user_key with sessions; is_student marks class members). Sums and counts are
 -- kept beside the means so that any window re-aggregates exactly. Incremental: days touched by newly
--- loaded sessions are rebuilt whole.
+-- loaded sessions and days whose counts no longer match the facts are rebuilt whole.
 with sessions as (
     select * from {{ ref('fct_sessions') }}
     {% if is_incremental() %}
@@ -11,6 +11,10 @@ with sessions as (
         select distinct session_date from {{ ref('fct_sessions') }} where _loaded_at > {{ max_loaded_at(this) }}
         union
         select distinct session_date from {{ ref('fct_problem_sections') }} where _loaded_at > {{ max_loaded_at(this) }}
+        union
+        {{ days_out_of_step(ref('fct_sessions'), 'session_date', 'count(*)', 'activity_date', 'sessions') }}
+        union
+        {{ days_out_of_step(ref('fct_problem_sections'), 'session_date', 'count(*)', 'activity_date', 'problem_sections') }}
     )
     {% endif %}
 ),

@@ -9,7 +9,7 @@
         ],
     )
 }}
--- depends_on: {{ ref('quarantine_performance_events') }}
+-- depends_on: {{ ref('quarantine_performance_events') }}, {{ ref('int_sessions__validated') }}
 
 select
     e.event_id,
@@ -24,5 +24,7 @@ select
 from {{ ref('int_events__validated') }} as e
 where e.rejection_reasons = ''
 {% if is_incremental() %}
-    and e._loaded_at > {{ max_loaded_at(this) }}
+    -- new rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now)
+    and (e._loaded_at > {{ max_loaded_at(this) }}
+         or e.session_id in ({{ sessions_revalidated_since(max_loaded_at(this)) }}))
 {% endif %}

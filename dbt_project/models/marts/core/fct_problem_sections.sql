@@ -9,7 +9,7 @@
         ],
     )
 }}
--- depends_on: {{ ref('quarantine_problem_sections') }}
+-- depends_on: {{ ref('quarantine_problem_sections') }}, {{ ref('int_sessions__validated') }}
 
 select
     p.problem_section_id,
@@ -31,5 +31,7 @@ from {{ ref('int_problem_sections__validated') }} as p
 join {{ ref('fct_sessions') }} as s on s.session_id = p.session_id
 where p.rejection_reasons = ''
 {% if is_incremental() %}
-    and p._loaded_at > {{ max_loaded_at(this) }}
+    -- new rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now)
+    and (p._loaded_at > {{ max_loaded_at(this) }}
+         or p.session_id in ({{ sessions_revalidated_since(max_loaded_at(this)) }}))
 {% endif %}
