@@ -49,3 +49,13 @@
     ) as a on a.day = f.day
     where f.n is distinct from a.n
 {%- endmacro %}
+
+{#
+  Sessions whose children (events, problem sections) an incremental validation must check again: those with
+  children loaded since the last build, and those validated again themselves.
+#}
+{% macro sessions_to_revalidate(staged_children) -%}
+    select session_id from {{ ref(staged_children) }} where _loaded_at > {{ max_loaded_at(this) }}
+    union
+    {{ sessions_revalidated_since(max_loaded_at(this)) }}
+{%- endmacro %}

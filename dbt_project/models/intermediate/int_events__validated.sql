@@ -24,9 +24,7 @@
 with
 {% if is_incremental() %}
 touched as materialized (
-    select session_id from {{ ref('stg_chordme__performance_events') }} where _loaded_at > {{ max_loaded_at(this) }}
-    union
-    select session_id from {{ ref('int_sessions__validated') }} where _loaded_at > {{ max_loaded_at(this) }}
+    {{ sessions_to_revalidate('stg_chordme__performance_events') }}
 ),
 {% endif %}
 

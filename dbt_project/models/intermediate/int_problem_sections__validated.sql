@@ -14,9 +14,7 @@
 with
 {% if is_incremental() %}
 touched as materialized (
-    select session_id from {{ ref('stg_chordme__problem_sections') }} where _loaded_at > {{ max_loaded_at(this) }}
-    union
-    select session_id from {{ ref('int_sessions__validated') }} where _loaded_at > {{ max_loaded_at(this) }}
+    {{ sessions_to_revalidate('stg_chordme__problem_sections') }}
 ),
 {% endif %}
 
