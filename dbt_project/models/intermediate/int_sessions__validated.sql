@@ -11,16 +11,33 @@
 -- A table, not a view: four models read it, and a view recomputed the window for each. Incremental: only
 -- sessions with newly loaded rows are validated again (all copies of such a session, so copy_number stays
 -- exact), the same load-time rule fct_sessions applies.
-with sessions as (
-    select
-        s.*,
-        row_number() over (partition by s.session_id order by s._loaded_at desc, s.updated_at desc) as copy_number
-    from {{ ref('stg_chordme__performance_sessions') }} as s
+with staged as not materialized (
+    select *
+    from {{ ref('stg_chordme__performance_sessions') }}
     {% if is_incremental() %}
-    where s.session_id in (
+    where session_id in (
         select session_id from {{ ref('stg_chordme__performance_sessions') }} where _loaded_at > {{ max_loaded_at(this) }}
     )
     {% endif %}
+),
+
+-- Numbering the copies of a session needs a window, which sorted every session's whole row (28 columns);
+-- only an id that occurs more than once can have a copy numbered above 1, so the window runs on those few
+-- rows and every other row streams through numbered 1 (as in int_events__validated).
+repeated_ids as materialized (
+    select session_id from staged group by session_id having count(*) > 1
+),
+
+sessions as (
+    select
+        s.*,
+        row_number() over (partition by s.session_id order by s._loaded_at desc, s.updated_at desc) as copy_number
+    from staged as s
+    where s.session_id in (select session_id from repeated_ids)
+    union all
+    select s.*, 1 as copy_number
+    from staged as s
+    where not exists (select 1 from repeated_ids as r where r.session_id = s.session_id)
 ),
 
 checked as (

@@ -22,7 +22,10 @@ with sessions as (
 problems as (
     select session_id, count(*) as problem_sections
     from {{ ref('fct_problem_sections') }}
+    {% if is_incremental() %}
+    -- (a full build takes them all: the semi-join would hash every session id for nothing)
     where session_id in (select session_id from sessions)
+    {% endif %}
     group by session_id
 ),
 
