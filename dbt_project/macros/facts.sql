@@ -41,9 +41,9 @@
   source), added without a new load of their own (events of a session fixed at the source) or moved to
   another day. Days with newly loaded rows are found by their load time; these are the rest.
 #}
-{% macro days_out_of_step(fact, fact_day, fact_count, aggregate_day, aggregate_count) -%}
+{% macro days_out_of_step(fact, fact_day, aggregate_day, aggregate_count) -%}
     select coalesce(f.day, a.day)
-    from (select {{ fact_day }} as day, {{ fact_count }} as n from {{ fact }} group by {{ fact_day }}) as f
+    from (select {{ fact_day }} as day, count(*) as n from {{ fact }} group by {{ fact_day }}) as f
     full outer join (
         select {{ aggregate_day }} as day, sum({{ aggregate_count }}) as n from {{ this }} group by {{ aggregate_day }}
     ) as a on a.day = f.day

@@ -8,7 +8,7 @@ with events as (
     where event_date in (
         select distinct event_date from {{ ref('fct_performance_events') }} where _loaded_at > {{ max_loaded_at(this) }}
         union
-        {{ days_out_of_step(ref('fct_performance_events'), 'event_date', 'count(*)', 'activity_date', 'events') }}
+        {{ days_out_of_step(ref('fct_performance_events'), 'event_date', 'activity_date', 'events') }}
     )
     {% endif %}
 )

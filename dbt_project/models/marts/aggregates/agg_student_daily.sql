@@ -12,9 +12,9 @@ with sessions as (
         union
         select distinct session_date from {{ ref('fct_problem_sections') }} where _loaded_at > {{ max_loaded_at(this) }}
         union
-        {{ days_out_of_step(ref('fct_sessions'), 'session_date', 'count(*)', 'activity_date', 'sessions') }}
+        {{ days_out_of_step(ref('fct_sessions'), 'session_date', 'activity_date', 'sessions') }}
         union
-        {{ days_out_of_step(ref('fct_problem_sections'), 'session_date', 'count(*)', 'activity_date', 'problem_sections') }}
+        {{ days_out_of_step(ref('fct_problem_sections'), 'session_date', 'activity_date', 'problem_sections') }}
     )
     {% endif %}
 ),

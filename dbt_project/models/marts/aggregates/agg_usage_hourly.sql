@@ -8,7 +8,7 @@ with sessions as (
     where session_date in (
         select distinct session_date from {{ ref('fct_sessions') }} where _loaded_at > {{ max_loaded_at(this) }}
         union
-        {{ days_out_of_step(ref('fct_sessions'), 'session_date', 'count(*)', 'activity_date', 'sessions') }}
+        {{ days_out_of_step(ref('fct_sessions'), 'session_date', 'activity_date', 'sessions') }}
     )
     {% endif %}
 )
