@@ -4,18 +4,29 @@
 -- Practitioner x day (every user_key with sessions; is_student marks class members). Sums and counts are
 -- kept beside the means so that any window re-aggregates exactly. Incremental: days touched by newly
 -- loaded sessions and days whose counts no longer match the facts are rebuilt whole.
-with sessions as (
+--
+-- Speed (10M sessions, 6.3M user-days): one grouping carries the sums, and the distinct songs are counted on
+-- three narrow columns apart. A first grouping by song carrying every sum (9.2M groups) cost as much as the
+-- day grouping itself: 35 s -> 24 s for the model alone. user_id and is_student are the same on every row
+-- of a user_key, so they are looked up once per user-day.
+with
+{% if is_incremental() %}
+days as materialized (
+    select session_date from {{ ref('fct_sessions') }} where _loaded_at > {{ max_loaded_at(this) }}
+    union
+    select session_date from {{ ref('fct_problem_sections') }} where _loaded_at > {{ max_loaded_at(this) }}
+    union
+    {{ days_out_of_step(ref('fct_sessions'), 'session_date', 'activity_date', 'sessions') }}
+    union
+    {{ days_out_of_step(ref('fct_problem_sections'), 'session_date', 'activity_date', 'problem_sections') }}
+),
+{% endif %}
+
+-- read twice (sums, songs): inlined, as a materialized copy of 10M sessions cost more than the second scan
+sessions as not materialized (
     select * from {{ ref('fct_sessions') }}
     {% if is_incremental() %}
-    where session_date in (
-        select distinct session_date from {{ ref('fct_sessions') }} where _loaded_at > {{ max_loaded_at(this) }}
-        union
-        select distinct session_date from {{ ref('fct_problem_sections') }} where _loaded_at > {{ max_loaded_at(this) }}
-        union
-        {{ days_out_of_step(ref('fct_sessions'), 'session_date', 'activity_date', 'sessions') }}
-        union
-        {{ days_out_of_step(ref('fct_problem_sections'), 'session_date', 'activity_date', 'problem_sections') }}
-    )
+    where session_date in (select session_date from days)
     {% endif %}
 ),
 
@@ -24,20 +35,17 @@ problems as (
     from {{ ref('fct_problem_sections') }}
     {% if is_incremental() %}
     -- (a full build takes them all: the semi-join would hash every session id for nothing)
-    where session_id in (select session_id from sessions)
+    where session_date in (select session_date from days)
     {% endif %}
     group by session_id
 ),
 
--- count(distinct song_id) per user-day was the costliest aggregate of a 10M-session build: grouping by song
--- first turns it into a plain count of the song groups (10.9 s -> 7.9 s for this step at 10M).
-per_song as (
+daily as (
     select
         s.session_date,
         s.user_key,
-        s.song_id,
         max(s.user_id) as user_id,
-        count(*) as sessions,
+        cast(count(*) as bigint) as sessions,
         sum(s.total_duration_seconds) as practice_seconds,
         sum(s.active_duration_seconds) as active_seconds,
         sum(s.completion_percentage) as completion_sum,
@@ -49,25 +57,31 @@ per_song as (
         max(s._loaded_at) as _loaded_at
     from sessions as s
     left join problems as p on p.session_id = s.session_id
-    group by s.session_date, s.user_key, s.song_id
+    group by s.session_date, s.user_key
+),
+
+songs as (
+    select session_date, user_key, count(*) as songs_practised
+    from (select distinct session_date, user_key, song_id from sessions where song_id is not null) as day_songs
+    group by session_date, user_key
 )
 
 select
     d.session_date as activity_date,
     d.user_key,
-    max(d.user_id) as user_id,
-    coalesce(bool_or(u.is_student), false) as is_student,
-    cast(sum(d.sessions) as bigint) as sessions,
-    sum(d.practice_seconds) as practice_seconds,
-    sum(d.active_seconds) as active_seconds,
-    sum(d.completion_sum) as completion_sum,
-    sum(d.completion_sum) / nullif(sum(d.completion_count), 0) as mean_completion,
-    count(d.song_id) as songs_practised,
-    coalesce(sum(d.problem_sections), 0) as problem_sections,
-    sum(d.short_sessions) as short_sessions,
-    sum(d.medium_sessions) as medium_sessions,
-    sum(d.long_sessions) as long_sessions,
-    max(d._loaded_at) as _loaded_at
-from per_song as d
+    d.user_id,
+    coalesce(u.is_student, false) as is_student,
+    d.sessions,
+    d.practice_seconds,
+    d.active_seconds,
+    d.completion_sum,
+    d.completion_sum / nullif(d.completion_count, 0) as mean_completion,
+    coalesce(g.songs_practised, 0) as songs_practised,
+    coalesce(d.problem_sections, 0) as problem_sections,
+    d.short_sessions,
+    d.medium_sessions,
+    d.long_sessions,
+    d._loaded_at
+from daily as d
+left join songs as g on g.session_date = d.session_date and g.user_key = d.user_key
 left join {{ ref('dim_users') }} as u on u.user_id = d.user_id
-group by d.session_date, d.user_key
