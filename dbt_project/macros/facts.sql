@@ -59,3 +59,11 @@
     union
     {{ sessions_revalidated_since(max_loaded_at(this)) }}
 {%- endmacro %}
+
+{#
+  When this dbt invocation started: stamped on every row an incremental fact writes (_built_at), so that the
+  checks of what a build wrote can find those rows (the `__latest_build__` test filter, unique_in_latest_build).
+#}
+{% macro built_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamp with time zone)
+{%- endmacro %}

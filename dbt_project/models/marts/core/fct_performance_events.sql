@@ -20,7 +20,8 @@ select
     e.position_seconds,
     e.chord_at_position,
     e.section_name,
-    e._loaded_at
+    e._loaded_at,
+    {{ built_at() }} as _built_at
 from {{ ref('int_events__validated') }} as e
 where e.rejection_reasons = ''
 {% if is_incremental() %}

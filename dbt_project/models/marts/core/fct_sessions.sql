@@ -53,6 +53,7 @@ select
     v.difficulty_rating,
     v.analytics_consent,
     v.anonymous_data_only,
-    v._loaded_at
+    v._loaded_at,
+    {{ built_at() }} as _built_at
 from valid as v
 left join {{ ref('stg_chordme__user_pseudonyms') }} as p on p.user_id = v.user_id
