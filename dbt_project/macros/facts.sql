@@ -67,3 +67,8 @@
 {% macro built_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamp with time zone)
 {%- endmacro %}
+
+{# The rows of ``relation`` that its latest build wrote. #}
+{% macro written_by_latest_build(relation) -%}
+    _built_at = (select max(_built_at) from {{ relation }})
+{%- endmacro %}

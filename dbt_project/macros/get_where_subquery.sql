@@ -8,8 +8,7 @@
     {%- set where = config.get('where') -%}
     {%- if where -%}
         {%- if '__latest_build__' in where -%}
-            {%- set where = where | replace('__latest_build__',
-                '_built_at = (select max(_built_at) from ' ~ relation ~ ')') -%}
+            {%- set where = where | replace('__latest_build__', written_by_latest_build(relation)) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery

@@ -8,7 +8,7 @@
 {% test unique_in_latest_build(model, column_name) %}
 with written as (
     select {{ column_name }} from {{ model }}
-    where _built_at = (select max(_built_at) from {{ model }})
+    where {{ written_by_latest_build(model) }}
 )
 
 select {{ column_name }} as unique_field, count(*) as n_records
