@@ -37,15 +37,18 @@
 {%- endmacro %}
 
 {#
-  Days on which a daily aggregate no longer counts what its fact holds: rows removed (a session broken at the
-  source), added without a new load of their own (events of a session fixed at the source) or moved to
-  another day. Days with newly loaded rows are found by their load time; these are the rest.
+  The days an incremental daily aggregate (unique_key activity_date) rebuilds from one of its facts: days with
+  rows loaded since its last build, and days on which it no longer counts what the fact holds: rows removed (a
+  session broken at the source), added without a new load of their own (events of a session fixed at the
+  source) or moved to another day.
 #}
-{% macro days_out_of_step(fact, fact_day, aggregate_day, aggregate_count) -%}
+{% macro days_to_rebuild(fact, fact_day, aggregate_count) -%}
+    select {{ fact_day }} from {{ fact }} where _loaded_at > {{ max_loaded_at(this) }}
+    union
     select coalesce(f.day, a.day)
     from (select {{ fact_day }} as day, count(*) as n from {{ fact }} group by {{ fact_day }}) as f
     full outer join (
-        select {{ aggregate_day }} as day, sum({{ aggregate_count }}) as n from {{ this }} group by {{ aggregate_day }}
+        select activity_date as day, sum({{ aggregate_count }}) as n from {{ this }} group by activity_date
     ) as a on a.day = f.day
     where f.n is distinct from a.n
 {%- endmacro %}

@@ -5,11 +5,7 @@
 with events as (
     select * from {{ ref('fct_performance_events') }}
     {% if is_incremental() %}
-    where event_date in (
-        select distinct event_date from {{ ref('fct_performance_events') }} where _loaded_at > {{ max_loaded_at(this) }}
-        union
-        {{ days_out_of_step(ref('fct_performance_events'), 'event_date', 'activity_date', 'events') }}
-    )
+    where event_date in ({{ days_to_rebuild(ref('fct_performance_events'), 'event_date', 'events') }})
     {% endif %}
 )
 

@@ -12,13 +12,9 @@
 with
 {% if is_incremental() %}
 days as materialized (
-    select session_date from {{ ref('fct_sessions') }} where _loaded_at > {{ max_loaded_at(this) }}
+    {{ days_to_rebuild(ref('fct_sessions'), 'session_date', 'sessions') }}
     union
-    select session_date from {{ ref('fct_problem_sections') }} where _loaded_at > {{ max_loaded_at(this) }}
-    union
-    {{ days_out_of_step(ref('fct_sessions'), 'session_date', 'activity_date', 'sessions') }}
-    union
-    {{ days_out_of_step(ref('fct_problem_sections'), 'session_date', 'activity_date', 'problem_sections') }}
+    {{ days_to_rebuild(ref('fct_problem_sections'), 'session_date', 'problem_sections') }}
 ),
 {% endif %}
 

@@ -5,11 +5,7 @@
 with sessions as (
     select * from {{ ref('fct_sessions') }}
     {% if is_incremental() %}
-    where session_date in (
-        select distinct session_date from {{ ref('fct_sessions') }} where _loaded_at > {{ max_loaded_at(this) }}
-        union
-        {{ days_out_of_step(ref('fct_sessions'), 'session_date', 'activity_date', 'sessions') }}
-    )
+    where session_date in ({{ days_to_rebuild(ref('fct_sessions'), 'session_date', 'sessions') }})
     {% endif %}
 )
 
