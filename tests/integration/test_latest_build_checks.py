@@ -45,3 +45,16 @@ def test_a_build_is_checked_by_what_it_wrote(built_warehouse, tmp_path):
     assert any(name.startswith(UNIQUE) for name in failed), failed
     assert any(name.startswith(RELATIONSHIPS) for name in failed), failed
     assert not any(name.startswith(ACCEPTED) for name in failed), failed
+
+
+def test_a_full_build_has_every_key_checked(built_warehouse, tmp_path):
+    """One build wrote every row, so the key check groups the whole table (its own branch of the test)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse.warehouse_path, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        fact = "marts.fct_performance_events"
+        assert con.execute(f"SELECT count(DISTINCT _built_at) FROM {fact}").fetchall() == [(1,)]
+        first_id, last_id = con.execute(f"SELECT min(event_id), max(event_id) FROM {fact}").fetchall()[0]
+        con.execute(f"UPDATE {fact} SET event_id = ? WHERE event_id = ?", [first_id, last_id])
+    failed = _failed_tests(warehouse)
+    assert any(name.startswith(UNIQUE) for name in failed), failed
