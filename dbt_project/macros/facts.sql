@@ -64,6 +64,20 @@
 {%- endmacro %}
 
 {#
+  Pre-hook of an incremental model that keeps only some rows of each session (int_events__exceptions): the
+  rows of the sessions it validates again are deleted before it runs, as a session may now have none to keep,
+  and delete+insert removes only the sessions it writes. The model then finds the same sessions (or more,
+  if the deleted rows held its latest load: validating a session again gives the rows it already had).
+#}
+{% macro forget_sessions_to_revalidate(staged_children) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where session_id in ({{ sessions_to_revalidate(staged_children) }})
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#
   When this dbt invocation started: stamped on every row an incremental fact writes (_built_at), so that the
   checks of what a build wrote can find those rows (the `__latest_build__` test filter, unique_in_latest_build).
 #}

@@ -5,11 +5,25 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook=[
-            "{{ drop_rows_without_valid_copy('event_id', ref('quarantine_performance_events'), ref('int_events__validated')) }}"
+            "{{ drop_rows_without_valid_copy('event_id', ref('quarantine_performance_events'), ref('int_events__exceptions')) }}"
         ],
     )
 }}
 -- depends_on: {{ ref('quarantine_performance_events') }}, {{ ref('int_sessions__validated') }}
+{%- set columns = ['event_id', 'session_id', 'event_type', 'event_at', 'position_seconds', 'chord_at_position',
+                   'section_name', '_loaded_at'] %}
+
+-- One row per accepted event: the staged events with no row in int_events__exceptions (every copy of an id
+-- with any exception is there), and the accepted rows that are.
+with accepted as (
+    select {{ columns | join(', ') }}
+    from {{ ref('stg_chordme__performance_events') }} as e
+    where not exists (select 1 from {{ ref('int_events__exceptions') }} as x where x.event_id = e.event_id)
+    union all
+    select {{ columns | join(', ') }}
+    from {{ ref('int_events__exceptions') }}
+    where rejection_reasons = ''
+)
 
 select
     e.event_id,
@@ -22,10 +36,9 @@ select
     e.section_name,
     e._loaded_at,
     {{ built_at() }} as _built_at
-from {{ ref('int_events__validated') }} as e
-where e.rejection_reasons = ''
+from accepted as e
 {% if is_incremental() %}
     -- new rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now)
-    and (e._loaded_at > {{ max_loaded_at(this) }}
-         or e.session_id in ({{ sessions_revalidated_since(max_loaded_at(this)) }}))
+where e._loaded_at > {{ max_loaded_at(this) }}
+    or e.session_id in ({{ sessions_revalidated_since(max_loaded_at(this)) }})
 {% endif %}
