@@ -15,13 +15,32 @@
 
 -- One row per accepted event: the staged events with no row in int_events__exceptions (every copy of an id
 -- with any exception is there), and the accepted rows that are.
-with accepted as (
+{%- set incremental_rows %}
+    {#- New rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now).
+        In each branch: above the union, DuckDB sent all 47M staged events through the anti-join (0.6-0.9 s
+        against 0.2 s at 10M sessions). #}
+    {%- if is_incremental() %}
+    where (_loaded_at > {{ max_loaded_at(this) }}
+           or session_id in ({{ sessions_revalidated_since(max_loaded_at(this)) }}))
+    {%- endif %}
+{%- endset %}
+with staged as (
+    select {{ columns | join(', ') }} from {{ ref('stg_chordme__performance_events') }}
+    {{ incremental_rows }}
+),
+
+exceptions as (
+    select {{ columns | join(', ') }}, rejection_reasons from {{ ref('int_events__exceptions') }}
+    {{ incremental_rows }}
+),
+
+accepted as (
     select {{ columns | join(', ') }}
-    from {{ ref('stg_chordme__performance_events') }} as e
+    from staged as e
     where not exists (select 1 from {{ ref('int_events__exceptions') }} as x where x.event_id = e.event_id)
     union all
     select {{ columns | join(', ') }}
-    from {{ ref('int_events__exceptions') }}
+    from exceptions
     where rejection_reasons = ''
 )
 
@@ -37,8 +56,3 @@ select
     e._loaded_at,
     {{ built_at() }} as _built_at
 from accepted as e
-{% if is_incremental() %}
-    -- new rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now)
-where e._loaded_at > {{ max_loaded_at(this) }}
-    or e.session_id in ({{ sessions_revalidated_since(max_loaded_at(this)) }})
-{% endif %}
