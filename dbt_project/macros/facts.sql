@@ -1,6 +1,8 @@
 {#
   Post-hook of an incremental fact: rows that became invalid at the source leave it, but an id that still has
-  a valid copy stays (with a duplicated key, the other copy is the one quarantined).
+  a valid copy stays (with a duplicated key, the other copy is the one quarantined). For events the valid
+  copies are looked up in int_events__exceptions, which holds every copy of a repeated id: copies of an event
+  share its session (the id is the source's primary key, read once by its id cursor).
 #}
 {% macro drop_rows_without_valid_copy(key, quarantine_model, validated_model) -%}
     {#- Only quarantined keys are candidates: both sides stay the size of the quarantine (a `not in` over every

@@ -1,7 +1,7 @@
 {#
   A compact fingerprint of several columns, so repeated combinations are found with one grouping on a single
   value instead of a sort of whole rows. It may collide: a collision only sends rows down the exact path
-  (see int_events__validated), it never changes a result. NULLs take part, as in a window's partition.
+  (see int_events__exceptions), it never changes a result. NULLs take part, as in a window's partition.
 #}
 {% macro row_fingerprint(columns) -%}
     {{ return(adapter.dispatch('row_fingerprint')(columns)) }}

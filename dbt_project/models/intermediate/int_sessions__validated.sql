@@ -23,7 +23,7 @@ with staged as not materialized (
 
 -- Numbering the copies of a session needs a window, which sorted every session's whole row (28 columns);
 -- only an id that occurs more than once can have a copy numbered above 1, so the window runs on those few
--- rows and every other row streams through numbered 1 (as in int_events__validated).
+-- rows and every other row streams through numbered 1 (as in int_events__exceptions).
 repeated_ids as materialized (
     select session_id from staged group by session_id having count(*) > 1
 ),

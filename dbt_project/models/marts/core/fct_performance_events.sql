@@ -15,6 +15,9 @@
 
 -- One row per accepted event: the staged events with no row in int_events__exceptions (every copy of an id
 -- with any exception is there), and the accepted rows that are.
+-- "No row there" means accepted, so build it with int_events__exceptions (the warehouse job builds every dbt
+-- model). Built alone after a load, it takes the new events unchecked; the next build with the exceptions
+-- removes the rejected ones (post-hook), and two copies of one id fail unique_in_latest_build.
 {%- set incremental_rows %}
     {#- New rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now).
         In each branch: above the union, DuckDB sent all 47M staged events through the anti-join (0.6-0.9 s
