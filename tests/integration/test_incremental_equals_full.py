@@ -2,7 +2,8 @@
 
 The changes an incremental model can get wrong: a rejected session fixed at the source (its events and
 problem sections, loaded long ago, must now reach the facts and the aggregates), a valid session broken at the
-source (its events must leave the facts and the daily counts), and plain new rows.
+source (its events must leave the facts and the daily counts), accepted events that get a repeat later (a
+retry with a new id, a second copy of the id), and plain new rows.
 """
 
 import shutil
@@ -48,12 +49,27 @@ def test_incremental_build_after_fixes_and_breakages_equals_a_full_build(make_so
     extract_all(settings.source_url, settings.warehouse_path, settings=settings)
     run_dbt(["build"], settings.warehouse_path)
 
+    # Two accepted events (not repeated, so int_events__exceptions holds no row of theirs) get repeats later.
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        retried, recopied = [r[0] for r in con.execute(
+            "SELECT event_id FROM marts.fct_performance_events WHERE session_id NOT IN (?, ?) ORDER BY event_id LIMIT 2",
+            [fixed[0], broken[0]]).fetchall()]
     with sqlite3.connect(source) as src:
         src.execute("UPDATE performance_sessions SET total_duration = 600, active_duration = 300, updated_at = '2099-01-01 00:00:00' "
                     "WHERE id = ?", fixed)
         src.execute("UPDATE performance_sessions SET total_duration = -5, updated_at = '2099-01-01 00:00:00' "
                     "WHERE id = ?", broken)
+        # the app writes an event again with a new id (a client retry): a duplicate event
+        src.execute("INSERT INTO performance_events (id, session_id, event_type, timestamp, position_seconds, event_data, "
+                    "chord_at_position, section_name, created_at) SELECT (SELECT max(id) + 1 FROM performance_events), "
+                    "session_id, event_type, timestamp, position_seconds, event_data, chord_at_position, section_name, "
+                    "created_at FROM performance_events WHERE id = ?", [retried])
     extract_all(settings.source_url, settings.warehouse_path, settings=settings)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        # a second copy of an event id lands in raw later, with another position: the copy loaded last wins
+        con.execute("INSERT INTO raw.performance_events SELECT * REPLACE (position_seconds + 1 AS position_seconds, "
+                    "(SELECT max(_loaded_at) FROM raw.performance_events) + INTERVAL 1 SECOND AS _loaded_at) "
+                    "FROM raw.performance_events WHERE id = ?", [recopied])
     run_dbt(["build"], settings.warehouse_path)  # incremental: only what changed is revalidated
 
     full = tmp_path / "full.duckdb"
@@ -65,5 +81,15 @@ def test_incremental_build_after_fixes_and_breakages_equals_a_full_build(make_so
         # the changes reached the facts: the fixed session's events are in, the broken one's are out
         assert con.execute("SELECT count(*) FROM marts.fct_performance_events WHERE session_id = ?", fixed).fetchall()[0][0] > 0
         assert con.execute("SELECT count(*) FROM marts.fct_performance_events WHERE session_id = ?", broken).fetchall()[0][0] == 0
+        # the retry is quarantined and its original stays; the later copy replaced the earlier one
+        assert con.execute("SELECT rejection_reasons FROM quarantine.quarantine_performance_events WHERE event_id > ? "
+                           "AND (session_id, event_type, event_at, position_seconds) IN (SELECT session_id, event_type, "
+                           "event_at, position_seconds FROM marts.fct_performance_events WHERE event_id = ?)",
+                           [retried, retried]).fetchall() == [("duplicate_event",)]
+        (fact_position,), = con.execute("SELECT position_seconds FROM marts.fct_performance_events WHERE event_id = ?",
+                                        [recopied]).fetchall()
+        (copies,), = con.execute("SELECT list(position_seconds ORDER BY _loaded_at) FROM raw.performance_events "
+                                 "WHERE id = ?", [recopied]).fetchall()
+        assert len(copies) == 2 and fact_position == copies[-1]
     for table in rebuilt:
         assert incremental[table] == rebuilt[table], f"{table}: incremental differs from a full rebuild"
