@@ -40,6 +40,7 @@ exceptions as (
 accepted as (
     select {{ columns | join(', ') }}
     from staged as e
+    -- the whole table, not only this run's rows: an id there from any run is not simply accepted
     where not exists (select 1 from {{ ref('int_events__exceptions') }} as x where x.event_id = e.event_id)
     union all
     select {{ columns | join(', ') }}
