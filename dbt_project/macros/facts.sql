@@ -31,6 +31,17 @@
 {%- endmacro %}
 
 {#
+  The checks of a row that hangs off a session (event, problem section), against session_rejections() joined
+  as `s`: its session does not exist, or no copy of it is valid.
+#}
+{% macro session_checks() -%}
+    {{ return([
+        ("s.session_id is null", "orphan_session"),
+        ("s.session_id is not null and s.rejection_reasons <> ''", "session_rejected"),
+    ]) }}
+{%- endmacro %}
+
+{#
   Sessions whose validation was redone since ``since`` (any copy, valid or not): the rows that hang off them
   (events, problem sections) may have changed validity although they were not loaded again themselves.
 #}

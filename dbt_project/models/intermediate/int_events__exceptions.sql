@@ -83,8 +83,7 @@ checked as (
         {{ rejection_reasons([
             ("e.copy_number > 1", "duplicate_primary_key"),
             ("e.copy_number = 1 and e.duplicate_number > 1", "duplicate_event"),
-            ("s.session_id is null", "orphan_session"),
-            ("s.session_id is not null and s.rejection_reasons <> ''", "session_rejected"),
+        ] + session_checks() + [
             ("e.event_type is null or e.event_type not in ('pause', 'play', 'rewind', 'fast_forward', 'tempo_change', 'seek')", "invalid_event_type"),
             ("e.event_at is null", "missing_timestamp"),
             ("e.position_seconds < 0", "negative_position"),

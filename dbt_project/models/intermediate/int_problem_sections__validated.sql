@@ -33,8 +33,7 @@ checked as (
         p.*,
         {{ rejection_reasons([
             ("p.copy_number > 1", "duplicate_primary_key"),
-            ("s.session_id is null", "orphan_session"),
-            ("s.session_id is not null and s.rejection_reasons <> ''", "session_rejected"),
+        ] + session_checks() + [
             ("p.problem_type is null or p.problem_type not in ('frequent_pauses', 'multiple_rewinds', 'tempo_struggles')", "invalid_problem_type"),
             ("p.severity_score is null or p.severity_score < 1 or p.severity_score > 5", "severity_out_of_range"),
             ("p.end_position_seconds < p.start_position_seconds", "end_before_start"),
