@@ -17,13 +17,22 @@
 {%- endmacro %}
 
 {#
-  Whether each session can be used by the rows that hang off it (events, problem sections): '' when any
-  copy of the session is valid ('' sorts first), else its reasons. only_sessions_in narrows it to a subquery
+  Whether each staged session can be used by the rows that hang off it (events, problem sections), one row per
+  session id: '' when it is not in int_sessions__exceptions (simply accepted) or any copy there is accepted
+  ('' sorts first), else its reasons. Every copy of a repeated id is in the exceptions, so the staged ids not
+  there are distinct, and no grouping over every session is needed. only_sessions_in narrows it to a subquery
   of session ids (incremental runs).
 #}
 {% macro session_rejections(only_sessions_in=none) -%}
+    select s.session_id, '' as rejection_reasons
+    from {{ ref('stg_chordme__performance_sessions') }} as s
+    where not exists (select 1 from {{ ref('int_sessions__exceptions') }} as x where x.session_id = s.session_id)
+    {%- if only_sessions_in %}
+      and s.session_id in ({{ only_sessions_in }})
+    {%- endif %}
+    union all
     select session_id, min(rejection_reasons) as rejection_reasons
-    from {{ ref('int_sessions__validated') }}
+    from {{ ref('int_sessions__exceptions') }}
     {%- if only_sessions_in %}
     where session_id in ({{ only_sessions_in }})
     {%- endif %}
@@ -42,11 +51,12 @@
 {%- endmacro %}
 
 {#
-  Sessions whose validation was redone since ``since`` (any copy, valid or not): the rows that hang off them
-  (events, problem sections) may have changed validity although they were not loaded again themselves.
+  Sessions validated again since ``since``: those with rows loaded after it (int_sessions__exceptions validates
+  again every session with newly loaded rows). The rows that hang off them (events, problem sections) may
+  have changed validity although they were not loaded again themselves.
 #}
 {% macro sessions_revalidated_since(since) -%}
-    select session_id from {{ ref('int_sessions__validated') }} where _loaded_at > {{ since }}
+    select session_id from {{ ref('stg_chordme__performance_sessions') }} where _loaded_at > {{ since }}
 {%- endmacro %}
 
 {#
@@ -77,14 +87,15 @@
 {%- endmacro %}
 
 {#
-  Pre-hook of an incremental model that keeps only some rows of each session (int_events__exceptions): the
-  rows of the sessions it validates again are deleted before it runs, as a session may now have none to keep,
-  and delete+insert removes only the sessions it writes. The model then finds the same sessions (or more,
-  if the deleted rows held its latest load: validating a session again gives the rows it already had).
+  Pre-hook of an incremental model that keeps only some rows of each session (int_sessions__exceptions,
+  int_events__exceptions): the rows of the sessions it validates again (``sessions``, a subquery) are deleted
+  before it runs, as a session may now have none to keep, and delete+insert removes only the sessions it
+  writes. The model then finds the same sessions (or more, if the deleted rows held its latest load:
+  validating a session again gives the rows it already had).
 #}
-{% macro forget_sessions_to_revalidate(staged_children) -%}
+{% macro forget_sessions(sessions) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where session_id in ({{ sessions_to_revalidate(staged_children) }})
+        delete from {{ this }} where session_id in ({{ sessions }})
     {%- else -%}
         select 1
     {%- endif -%}

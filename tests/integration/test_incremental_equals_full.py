@@ -54,6 +54,10 @@ def test_incremental_build_after_fixes_and_breakages_equals_a_full_build(make_so
         retried, recopied = [r[0] for r in con.execute(
             "SELECT event_id FROM marts.fct_performance_events WHERE session_id NOT IN (?, ?) ORDER BY event_id LIMIT 2",
             [fixed[0], broken[0]]).fetchall()]
+        # and an accepted session (with no row in int_sessions__exceptions) gets a second copy of its id
+        (recopied_session,), = con.execute(
+            "SELECT min(session_id) FROM marts.fct_sessions WHERE session_id NOT IN (?, ?) AND completion_percentage < 90",
+            [fixed[0], broken[0]]).fetchall()
     with sqlite3.connect(source) as src:
         src.execute("UPDATE performance_sessions SET total_duration = 600, active_duration = 300, updated_at = '2099-01-01 00:00:00' "
                     "WHERE id = ?", fixed)
@@ -70,6 +74,9 @@ def test_incremental_build_after_fixes_and_breakages_equals_a_full_build(make_so
         con.execute("INSERT INTO raw.performance_events SELECT * REPLACE (position_seconds + 1 AS position_seconds, "
                     "(SELECT max(_loaded_at) FROM raw.performance_events) + INTERVAL 1 SECOND AS _loaded_at) "
                     "FROM raw.performance_events WHERE id = ?", [recopied])
+        con.execute("INSERT INTO raw.performance_sessions SELECT * REPLACE (completion_percentage + 10 AS completion_percentage, "
+                    "(SELECT max(_loaded_at) FROM raw.performance_sessions) + INTERVAL 1 SECOND AS _loaded_at) "
+                    "FROM raw.performance_sessions WHERE id = ?", [recopied_session])
     run_dbt(["build"], settings.warehouse_path)  # incremental: only what changed is revalidated
 
     full = tmp_path / "full.duckdb"
@@ -91,5 +98,13 @@ def test_incremental_build_after_fixes_and_breakages_equals_a_full_build(make_so
         (copies,), = con.execute("SELECT list(position_seconds ORDER BY _loaded_at) FROM raw.performance_events "
                                  "WHERE id = ?", [recopied]).fetchall()
         assert len(copies) == 2 and fact_position == copies[-1]
+        # the same for the session: the copy loaded last is the fact, the other one is quarantined
+        (fact_completion,), = con.execute("SELECT completion_percentage FROM marts.fct_sessions WHERE session_id = ?",
+                                          [recopied_session]).fetchall()
+        (session_copies,), = con.execute("SELECT list(completion_percentage ORDER BY _loaded_at) FROM raw.performance_sessions "
+                                         "WHERE id = ?", [recopied_session]).fetchall()
+        assert len(session_copies) == 2 and fact_completion == session_copies[-1] != session_copies[0]
+        assert con.execute("SELECT rejection_reasons, completion_percentage FROM quarantine.quarantine_performance_sessions "
+                           "WHERE session_id = ?", [recopied_session]).fetchall() == [("duplicate_primary_key", session_copies[0])]
     for table in rebuilt:
         assert incremental[table] == rebuilt[table], f"{table}: incremental differs from a full rebuild"

@@ -13,7 +13,7 @@ import pytest
 from chordme_bi.settings import Settings
 from tests.conftest import _generate
 
-# The validity rules of int_sessions__validated, written independently against the source database.
+# The validity rules of int_sessions__exceptions, written independently against the source database.
 VALID_SESSIONS_SQL = """
     SELECT count(*), sum(total_duration), sum(coalesce(completion_percentage, 0))
     FROM performance_sessions AS s

@@ -6,7 +6,7 @@
         on_schema_change='fail',
         pre_hook=[
             "{{ drop_replaced_table('int_events__validated') }}",
-            "{{ forget_sessions_to_revalidate('stg_chordme__performance_events') }}",
+            "{{ forget_sessions(sessions_to_revalidate('stg_chordme__performance_events')) }}",
         ],
     )
 }}
@@ -23,7 +23,7 @@
 -- replaced) wrote the 47M events a second time, for 43.7 s of the events' path at 10M sessions against 26.6 s.
 -- Every rule looks only inside one session (an event's copies, its duplicates, its session's validity), so an
 -- incremental run revalidates whole sessions: those with events loaded after the latest one here and those
--- validated again in int_sessions__validated. Their rows here are deleted first (the pre-hook): delete+insert
+-- validated again in int_sessions__exceptions. Their rows here are deleted first (the pre-hook): delete+insert
 -- only replaces sessions that still have exceptions, and a session fixed at the source has none. The latest
 -- load here may be older than the latest load (a load without exceptions); sessions revalidated for nothing
 -- are the only cost.

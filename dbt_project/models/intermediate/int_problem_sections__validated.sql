@@ -10,7 +10,7 @@
 -- quarantine_problem_sections and fct_problem_sections (as a view, both recomputed its window over every
 -- row, and fct_problem_sections' incremental filter sat above it). Every rule looks only inside one session,
 -- so an incremental run revalidates whole sessions: those with newly loaded problem sections and those
--- validated again in int_sessions__validated, as int_events__exceptions does.
+-- validated again in int_sessions__exceptions, as int_events__exceptions does.
 with
 {% if is_incremental() %}
 touched as materialized (

@@ -1,4 +1,4 @@
 -- Rows of raw.performance_sessions that cannot reach the marts, with every reason and all their values.
 select *
-from {{ ref('int_sessions__validated') }}
+from {{ ref('int_sessions__exceptions') }}
 where rejection_reasons <> ''

@@ -14,7 +14,7 @@ from chordme_bi.delivery.cli import register  # noqa: F401  (the CLI module impo
 from chordme_bi.delivery.export import ExportError, ExportRequest, ExportTooLarge, run_export
 from chordme_bi.settings import Settings
 
-# The validity rules of int_sessions__validated, restated in SQLite over the source (timestamps to UTC).
+# The validity rules of int_sessions__exceptions, restated in SQLite over the source (timestamps to UTC).
 VALID_SESSIONS = """
 SELECT count(*) FROM performance_sessions s
 WHERE s.user_id IN (SELECT id FROM users)

@@ -15,7 +15,7 @@ from chordme_bi.warehouse import read_only
 
 START, END = date(2026, 10, 1), date(2026, 11, 1)
 
-# The validity rules of int_sessions__validated, restated by hand over the source (SQLite's date() turns
+# The validity rules of int_sessions__exceptions, restated by hand over the source (SQLite's date() turns
 # '+09:00' style offsets into UTC, as the warehouse does).
 VALID_SESSIONS = """
     FROM performance_sessions AS s

@@ -9,7 +9,7 @@
         ],
     )
 }}
--- depends_on: {{ ref('quarantine_performance_events') }}, {{ ref('int_sessions__validated') }}
+-- depends_on: {{ ref('quarantine_performance_events') }}, {{ ref('stg_chordme__performance_sessions') }}
 {%- set columns = ['event_id', 'session_id', 'event_type', 'event_at', 'position_seconds', 'chord_at_position',
                    'section_name', '_loaded_at'] %}
 

@@ -9,7 +9,7 @@
         ],
     )
 }}
--- depends_on: {{ ref('quarantine_problem_sections') }}, {{ ref('int_sessions__validated') }}
+-- depends_on: {{ ref('quarantine_problem_sections') }}, {{ ref('stg_chordme__performance_sessions') }}
 
 select
     p.problem_section_id,

@@ -5,21 +5,36 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook=[
-            "{{ drop_rows_without_valid_copy('session_id', ref('quarantine_performance_sessions'), ref('int_sessions__validated')) }}"
+            "{{ drop_rows_without_valid_copy('session_id', ref('quarantine_performance_sessions'), ref('int_sessions__exceptions')) }}"
         ],
     )
 }}
 -- depends_on: {{ ref('quarantine_performance_sessions') }}
 
--- One row per valid session. The user appears by id only when the session may be attributed: a session
--- marked anonymous_data_only without analytics_consent carries only a pseudonym from a separate namespace.
+{%- set columns = ['session_id', 'user_id', 'song_id', 'setlist_id', 'session_type', 'device_type', 'started_at',
+                   'ended_at', 'total_duration_seconds', 'active_duration_seconds', 'completion_percentage',
+                   'tempo_changes', 'pause_count', 'rewind_count', 'fast_forward_count', 'session_rating',
+                   'difficulty_rating', 'analytics_consent', 'anonymous_data_only', '_loaded_at'] %}
+{%- set new_rows -%}
+    {%- if is_incremental() %} and _loaded_at > {{ max_loaded_at(this) }}{% endif -%}
+{%- endset %}
+
+-- One row per valid session: the staged sessions with no row in int_sessions__exceptions (every copy of an id
+-- with any exception is there), and the accepted rows that are. The user appears by id only when the session
+-- may be attributed: a session marked anonymous_data_only without analytics_consent carries only a pseudonym
+-- from a separate namespace.
+-- "No row there" means accepted, so build it with int_sessions__exceptions, as fct_performance_events is built
+-- with int_events__exceptions (the warehouse job builds every dbt model).
 with valid as (
-    select *
-    from {{ ref('int_sessions__validated') }}
-    where rejection_reasons = ''
-    {% if is_incremental() %}
-        and _loaded_at > {{ max_loaded_at(this) }}
-    {% endif %}
+    select {{ columns | join(', ') }}
+    from {{ ref('stg_chordme__performance_sessions') }} as s
+    -- the whole table, not only this run's rows: an id there from any run is not simply accepted
+    where not exists (select 1 from {{ ref('int_sessions__exceptions') }} as x where x.session_id = s.session_id)
+    {{- new_rows }}
+    union all
+    select {{ columns | join(', ') }}
+    from {{ ref('int_sessions__exceptions') }}
+    where rejection_reasons = ''{{ new_rows }}
 )
 
 select
