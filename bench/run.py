@@ -145,20 +145,22 @@ def stage_extract(args) -> dict:
 
 
 def stage_dbt(args) -> dict:
-    from chordme_bi.dbt_runner import run_dbt
+    from chordme_bi.dbt_runner import PIPELINE_EXCLUDED_RESOURCE_TYPES, run_dbt
 
     # A private target/log path: other people run dbt in the same project at the same time.
     target = Path(args.workdir) / "dbt_target"
-    logs = str(Path(args.workdir) / "dbt_logs")
+    # unit tests left out, as in Dagster's builds
+    extra_env = {"DBT_LOG_PATH": str(Path(args.workdir) / "dbt_logs"),
+                 "DBT_EXCLUDE_RESOURCE_TYPES": PIPELINE_EXCLUDED_RESOURCE_TYPES}
     if args.dbt_project:  # another copy of the project (e.g. an earlier version) for before/after figures
         from chordme_bi.dbt_runner import dbt_env
 
         dbt = Path(sys.executable).with_name("dbt")
         subprocess.run([str(dbt), "build", "--target-path", str(target), "--project-dir", args.dbt_project,
-                        "--profiles-dir", args.dbt_project], env=dbt_env(args.warehouse, DBT_LOG_PATH=logs),
+                        "--profiles-dir", args.dbt_project], env=dbt_env(args.warehouse, **extra_env),
                        check=True, capture_output=True)
     else:
-        run_dbt(["build", "--target-path", str(target)], args.warehouse, DBT_LOG_PATH=logs)
+        run_dbt(["build", "--target-path", str(target)], args.warehouse, **extra_env)
     results = json.loads((target / "run_results.json").read_text())["results"]
     timing = sorted(((r["unique_id"].split(".", 2)[-1], round(r["execution_time"], 2)) for r in results),
                     key=lambda x: -x[1])

@@ -10,6 +10,9 @@ from pathlib import Path
 from chordme_bi.settings import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# Left out of the pipeline's builds (Dagster's, the benchmark's): unit tests check the SQL against fixed rows,
+# so they run where the SQL changes (the test suite, CI), not on every build of the data, as dbt advises.
+PIPELINE_EXCLUDED_RESOURCE_TYPES = "unit_test"
 
 
 def dbt_env(warehouse_path: Path | str, **extra: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import dagster as dg
 
+from chordme_bi.dbt_runner import PIPELINE_EXCLUDED_RESOURCE_TYPES
 from chordme_bi.settings import PROJECT_ROOT, Settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -37,3 +38,4 @@ def export_dbt_environment() -> None:
     """dbt runs in a subprocess and must never call home (the warehouse path is set per run by the asset)."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DBT_EXCLUDE_RESOURCE_TYPES", PIPELINE_EXCLUDED_RESOURCE_TYPES)

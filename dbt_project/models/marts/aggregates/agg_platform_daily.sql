@@ -4,7 +4,9 @@ with sessions as (
     select
         activity_date,
         sum(sessions) as sessions,
-        count(distinct user_key) as active_users,
+        -- one row per user_key and day there (its grain; a repeated row would break its sums_match tests), so
+        -- counting rows counts users: count(distinct) hashed 6.3M keys, 1.2 s of every incremental run at 10M
+        count(*) as active_users,
         sum(practice_seconds) as practice_seconds,
         sum(completion_sum) as completion_sum,
         sum(problem_sections) as problem_sections
