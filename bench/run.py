@@ -297,11 +297,12 @@ JOIN (SELECT d, event_type, count(*) AS sessions
       GROUP BY ALL) AS ss USING (d, event_type)""",
 }
 
-FLOOR_SQL = f"""
-CREATE TEMP TABLE floor_sessions AS {FLOOR_SESSIONS_SQL.format(columns="s.id, s.song_id, s.total_duration")};
-{{events_daily}};
-{FLOOR_AGGREGATES_SQL.format(kind="TEMP", sessions="floor_sessions", events_daily="floor_events_daily")}
-"""
+def floor_sql(bounded: bool) -> str:
+    return ";\n".join([
+        f"CREATE TEMP TABLE floor_sessions AS {FLOOR_SESSIONS_SQL.format(columns='s.id, s.song_id, s.total_duration')}",
+        FLOOR_EVENTS_SQL["bounded" if bounded else "unbounded"],
+        FLOOR_AGGREGATES_SQL.format(kind="TEMP", sessions="floor_sessions", events_daily="floor_events_daily"),
+    ])
 
 
 # The floor that keeps the facts: DuckDB alone writes fct_sessions and fct_performance_events (validated as
@@ -331,8 +332,7 @@ def stage_floor(args, memory_limit: str | None = None) -> dict:
             con.execute(f"SET memory_limit = '{memory_limit}'")
             con.execute("SET preserve_insertion_order = false")
         con.execute(f"ATTACH '{args.warehouse}' AS w (READ_ONLY)")
-        sql = FLOOR_SQL.replace("{events_daily}", FLOOR_EVENTS_SQL["bounded" if memory_limit else "unbounded"])
-        for statement in filter(str.strip, sql.split(";")):
+        for statement in filter(str.strip, floor_sql(bounded=bool(memory_limit)).split(";")):
             con.execute(statement)
         rows = con.execute("SELECT count(*) FROM floor_sessions").fetchall()[0][0]
         sizes = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
