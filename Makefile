@@ -32,19 +32,26 @@ validate: install
 
 install: $(VENV)/.installed $(DBT_VENV)/.installed dbt_project/target/manifest.json
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+# Both environments are compiled to bytecode here: uv writes no .pyc, and where PYTHONDONTWRITEBYTECODE is set
+# (as on this machine) Python never does, so every process compiled dagster and dbt from source again: the
+# definitions load took 2.4 s instead of 1.0 s, importing dbt 3.1 s instead of 1.7 s. compileall, not uv's
+# --compile-bytecode, which skips packages already installed; the Makefile is a prerequisite so that an
+# existing checkout is compiled too.
+$(VENV)/.installed: requirements.lock pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib > /dev/null
 	@# a checkout from before the split had dbt-core here; with it present dagster-dbt imports it at load
 	@if $(BIN)/python -c "import dbt.version" 2>/dev/null; then $(BIN)/uv pip uninstall -q --python $(BIN)/python dbt-core dbt-duckdb dbt-postgres; fi
 	touch $@
 
 # `dbt` beside Dagster's python is a link into dbt's environment: the code, tests and DbtCliResource find it there.
-$(DBT_VENV)/.installed: requirements-dbt.lock | $(VENV)/.installed
+$(DBT_VENV)/.installed: requirements-dbt.lock Makefile | $(VENV)/.installed
 	test -x $(DBT_VENV)/bin/python || $(PYTHON) -m venv $(DBT_VENV)
 	$(BIN)/uv pip install -q --python $(DBT_VENV)/bin/python -r requirements-dbt.lock
+	$(DBT_VENV)/bin/python -m compileall -q -j 0 $(DBT_VENV)/lib > /dev/null
 	ln -sf $(CURDIR)/$(DBT_VENV)/bin/dbt $(BIN)/dbt
 	touch $@
 
