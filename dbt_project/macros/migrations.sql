@@ -10,3 +10,25 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  Pre-hook of an incremental model one of whose columns changed type: with on_schema_change='fail', the first
+  build after the upgrade would stop on a warehouse built before (agg_student_daily.problem_sections was a
+  sum of counts, HUGEINT on DuckDB and numeric on PostgreSQL; it is a count now, bigint).
+#}
+{% macro migrate_column_type(column, data_type) -%}
+    {%- set existing = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) if execute -%}
+    {%- set other_type = [] -%}
+    {%- if existing -%}
+        {%- for c in adapter.get_columns_in_relation(existing) -%}
+            {%- if c.name | lower == column and c.data_type | lower != data_type -%}
+                {%- do other_type.append(c.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if other_type -%}
+        alter table {{ existing }} alter column {{ column }} type {{ data_type }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -1,5 +1,8 @@
 {{
-    config(materialized='incremental', unique_key='activity_date', incremental_strategy='delete+insert', on_schema_change='fail')
+    config(
+        materialized='incremental', unique_key='activity_date', incremental_strategy='delete+insert',
+        on_schema_change='fail', pre_hook="{{ migrate_column_type('problem_sections', 'bigint') }}",
+    )
 }}
 -- Practitioner x day (every user_key with sessions; is_student marks class members). Sums and counts are
 -- kept beside the means so that any window re-aggregates exactly. Incremental: days touched by newly
