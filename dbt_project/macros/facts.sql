@@ -17,6 +17,25 @@
 {%- endmacro %}
 
 {#
+  The accepted rows of a fact validated into an exceptions model (fct_sessions, fct_performance_events): the
+  staged rows whose key has no row in the exceptions (every copy of a key with any exception is there; the
+  whole table, not only this run's rows), and the accepted rows that are. ``new_rows`` ('' or an `and ...`
+  condition) narrows both branches to an incremental run's rows: in each branch, as above the union DuckDB
+  sent all 47M staged events through the anti-join (0.6-0.9 s against 0.2 s at 10M sessions).
+  "No row there" means accepted, so build the fact with its exceptions (the warehouse job builds every model).
+#}
+{% macro accepted_rows(staged_model, exceptions_model, key, columns, new_rows='') -%}
+    select {{ columns | join(', ') }}
+    from {{ ref(staged_model) }} as s
+    where not exists (select 1 from {{ ref(exceptions_model) }} as x where x.{{ key }} = s.{{ key }})
+    {{- new_rows }}
+    union all
+    select {{ columns | join(', ') }}
+    from {{ ref(exceptions_model) }}
+    where rejection_reasons = ''{{ new_rows }}
+{%- endmacro %}
+
+{#
   Whether each staged session can be used by the rows that hang off it (events, problem sections), one row per
   session id: '' when it is not in int_sessions__exceptions (simply accepted) or any copy there is accepted
   ('' sorts first), else its reasons. Every copy of a repeated id is in the exceptions, so the staged ids not

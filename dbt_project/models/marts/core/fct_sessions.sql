@@ -19,22 +19,11 @@
     {%- if is_incremental() %} and _loaded_at > {{ max_loaded_at(this) }}{% endif -%}
 {%- endset %}
 
--- One row per valid session: the staged sessions with no row in int_sessions__exceptions (every copy of an id
--- with any exception is there), and the accepted rows that are. The user appears by id only when the session
--- may be attributed: a session marked anonymous_data_only without analytics_consent carries only a pseudonym
--- from a separate namespace.
--- "No row there" means accepted, so build it with int_sessions__exceptions, as fct_performance_events is built
--- with int_events__exceptions (the warehouse job builds every dbt model).
+-- One row per valid session (accepted_rows: the staged sessions without a row in int_sessions__exceptions,
+-- and the accepted rows that are). The user appears by id only when the session may be attributed: a session
+-- marked anonymous_data_only without analytics_consent carries only a pseudonym from a separate namespace.
 with valid as (
-    select {{ columns | join(', ') }}
-    from {{ ref('stg_chordme__performance_sessions') }} as s
-    -- the whole table, not only this run's rows: an id there from any run is not simply accepted
-    where not exists (select 1 from {{ ref('int_sessions__exceptions') }} as x where x.session_id = s.session_id)
-    {{- new_rows }}
-    union all
-    select {{ columns | join(', ') }}
-    from {{ ref('int_sessions__exceptions') }}
-    where rejection_reasons = ''{{ new_rows }}
+    {{ accepted_rows('stg_chordme__performance_sessions', 'int_sessions__exceptions', 'session_id', columns, new_rows) }}
 )
 
 select
