@@ -13,6 +13,14 @@
 {%- set columns = ['event_id', 'session_id', 'event_type', 'event_at', 'position_seconds', 'chord_at_position',
                    'section_name', 'created_at', '_loaded_at'] %}
 {%- set duplicate_key = ['session_id', 'event_type', 'event_at', 'position_seconds'] %}
+{%- set checks = [
+    ("e.copy_number > 1", "duplicate_primary_key"),
+    ("e.copy_number = 1 and e.duplicate_number > 1", "duplicate_event"),
+] + session_checks() + [
+    ("e.event_type is null or e.event_type not in ('pause', 'play', 'rewind', 'fast_forward', 'tempo_change', 'seek')", "invalid_event_type"),
+    ("e.event_at is null", "missing_timestamp"),
+    ("e.position_seconds < 0", "negative_position"),
+] %}
 -- The staged events that are not simply accepted, with their rejection reasons ('' when accepted): every
 -- copy of a repeated id and every event whose duplicate key repeats (the accepted one among them too), and
 -- every rejected event. An event belongs to a usable session, and an event the app wrote twice (same
@@ -75,25 +83,17 @@ numbered as (
     select {{ columns | join(', ') }}, 1 as copy_number, 1 as duplicate_number, false as is_repeated
     from marked
     where not is_repeated
-),
-
-checked as (
-    select
-        e.*,
-        {{ rejection_reasons([
-            ("e.copy_number > 1", "duplicate_primary_key"),
-            ("e.copy_number = 1 and e.duplicate_number > 1", "duplicate_event"),
-        ] + session_checks() + [
-            ("e.event_type is null or e.event_type not in ('pause', 'play', 'rewind', 'fast_forward', 'tempo_change', 'seek')", "invalid_event_type"),
-            ("e.event_at is null", "missing_timestamp"),
-            ("e.position_seconds < 0", "negative_position"),
-        ]) }} as rejection_reasons
-    from numbered as e
-    left join (
-        {{ session_rejections('select session_id from touched' if is_incremental() else none) }}
-    ) as s on s.session_id = e.session_id
 )
 
-select {{ columns | join(', ') }}, copy_number, duplicate_number, rejection_reasons
-from checked
-where is_repeated or rejection_reasons <> ''
+select
+    {%- for column in columns %}
+    e.{{ column }},
+    {%- endfor %}
+    e.copy_number,
+    e.duplicate_number,
+    {{ rejection_reasons(checks) }} as rejection_reasons
+from numbered as e
+left join (
+    {{ session_rejections('select session_id from touched' if is_incremental() else none) }}
+) as s on s.session_id = e.session_id
+where e.is_repeated or {{ any_rejection(checks) }}

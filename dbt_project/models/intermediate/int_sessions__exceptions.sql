@@ -10,6 +10,24 @@
         ],
     )
 }}
+{%- set checks = [
+    ("s.copy_number > 1", "duplicate_primary_key"),
+    ("s.user_id is null", "missing_user_id"),
+    ("s.user_id is not null and u.user_id is null", "orphan_user"),
+    ("s.song_id is not null and so.song_id is null", "orphan_song"),
+    ("s.setlist_id is not null and sl.setlist_id is null", "orphan_setlist"),
+    ("s.session_type is null or s.session_type not in ('practice', 'performance', 'rehearsal')", "invalid_session_type"),
+    ("s.started_at is null", "missing_started_at"),
+    ("s.started_at > s._loaded_at + interval '" ~ var('future_tolerance_hours') ~ " hours'", "future_started_at"),
+    ("s.ended_at < s.started_at", "ended_before_started"),
+    ("s.total_duration_seconds is null", "missing_duration"),
+    ("s.total_duration_seconds < 0", "negative_duration"),
+    ("s.total_duration_seconds > " ~ var('max_session_seconds'), "duration_over_24h"),
+    ("s.active_duration_seconds < 0 or s.active_duration_seconds > s.total_duration_seconds", "active_duration_out_of_range"),
+    ("s.completion_percentage < 0 or s.completion_percentage > 100", "completion_out_of_range"),
+    ("s.session_rating not between 1 and 5 or s.difficulty_rating not between 1 and 5", "rating_out_of_range"),
+    ("s.tempo_changes < 0 or s.pause_count < 0 or s.rewind_count < 0 or s.fast_forward_count < 0", "negative_count"),
+] %}
 -- The staged sessions that are not simply accepted, with their rejection reasons ('' when accepted): every
 -- copy of a repeated id (the accepted one too) and every rejected session. fct_sessions takes every staged
 -- session whose id is not here, and the accepted rows that are; quarantine_performance_sessions takes the
@@ -47,35 +65,11 @@ sessions as (
     select s.*, 1 as copy_number
     from staged as s
     where not exists (select 1 from repeated_ids as r where r.session_id = s.session_id)
-),
-
-checked as (
-    select
-        s.*,
-        {{ rejection_reasons([
-            ("s.copy_number > 1", "duplicate_primary_key"),
-            ("s.user_id is null", "missing_user_id"),
-            ("s.user_id is not null and u.user_id is null", "orphan_user"),
-            ("s.song_id is not null and so.song_id is null", "orphan_song"),
-            ("s.setlist_id is not null and sl.setlist_id is null", "orphan_setlist"),
-            ("s.session_type is null or s.session_type not in ('practice', 'performance', 'rehearsal')", "invalid_session_type"),
-            ("s.started_at is null", "missing_started_at"),
-            ("s.started_at > s._loaded_at + interval '" ~ var('future_tolerance_hours') ~ " hours'", "future_started_at"),
-            ("s.ended_at < s.started_at", "ended_before_started"),
-            ("s.total_duration_seconds is null", "missing_duration"),
-            ("s.total_duration_seconds < 0", "negative_duration"),
-            ("s.total_duration_seconds > " ~ var('max_session_seconds'), "duration_over_24h"),
-            ("s.active_duration_seconds < 0 or s.active_duration_seconds > s.total_duration_seconds", "active_duration_out_of_range"),
-            ("s.completion_percentage < 0 or s.completion_percentage > 100", "completion_out_of_range"),
-            ("s.session_rating not between 1 and 5 or s.difficulty_rating not between 1 and 5", "rating_out_of_range"),
-            ("s.tempo_changes < 0 or s.pause_count < 0 or s.rewind_count < 0 or s.fast_forward_count < 0", "negative_count"),
-        ]) }} as rejection_reasons
-    from sessions as s
-    left join {{ ref('stg_chordme__users') }} as u on u.user_id = s.user_id
-    left join {{ ref('stg_chordme__songs') }} as so on so.song_id = s.song_id
-    left join {{ ref('stg_chordme__setlists') }} as sl on sl.setlist_id = s.setlist_id
 )
 
-select *
-from checked
-where rejection_reasons <> '' or session_id in (select session_id from repeated_ids)
+select s.*, {{ rejection_reasons(checks) }} as rejection_reasons
+from sessions as s
+left join {{ ref('stg_chordme__users') }} as u on u.user_id = s.user_id
+left join {{ ref('stg_chordme__songs') }} as so on so.song_id = s.song_id
+left join {{ ref('stg_chordme__setlists') }} as sl on sl.setlist_id = s.setlist_id
+where s.session_id in (select session_id from repeated_ids) or {{ any_rejection(checks) }}
