@@ -18,3 +18,49 @@
     {%- endfor -%}
     ))
 {%- endmacro %}
+
+{#
+  The values of an integer ``column`` of ``relation`` (a table, a CTE's name or a parenthesised query) that occur
+  more than once, with how often: rows (column, n_records). NULL counts as a value, as in a grouping.
+#}
+{% macro repeated_values(relation, column) -%}
+    {{ return(adapter.dispatch('repeated_values')(relation, column)) }}
+{%- endmacro %}
+
+{% macro default__repeated_values(relation, column) -%}
+    select {{ column }}, count(*) as n_records
+    from {{ relation }}
+    group by {{ column }}
+    having count(*) > 1
+{%- endmacro %}
+
+{#-
+  On DuckDB, grouping every value (47M event ids: 2.7-3.4 s) is mostly wasted: keys are nearly always unique. So
+  the values are first cut into blocks of 65,536 consecutive integers, and a block can only hold a repeated value
+  if it has more rows than distinct values, which a bitmap per block counts (0.3 s for the 47M ids). Only the
+  rows of such blocks are grouped. The bitmaps take 8 KB per block, so this path is taken only where the values
+  are dense (ids of a sequence: the range under 8 rows' worth per row, at most 8 x rows / 65,536 blocks);
+  elsewhere every row is grouped, as by default.
+-#}
+{% macro duckdb__repeated_values(relation, column) -%}
+    with dense as (
+        select coalesce(cast(max({{ column }}) as double) - min({{ column }}) < 8.0 * count({{ column }}), false) as dense
+        from {{ relation }}
+    ),
+
+    blocks_with_repeats as (
+        select {{ column }} >> 16 as block
+        from {{ relation }}
+        where (select dense from dense)
+        group by block
+        having count(*) > bit_count(bitstring_agg(cast({{ column }} & 65535 as integer), 0, 65535))
+    )
+
+    select {{ column }}, count(*) as n_records
+    from {{ relation }}
+    where not (select dense from dense)
+       or {{ column }} is null
+       or {{ column }} >> 16 in (select block from blocks_with_repeats)
+    group by {{ column }}
+    having count(*) > 1
+{%- endmacro %}

@@ -57,7 +57,7 @@ events as not materialized (
 ),
 
 repeated_ids as materialized (
-    select event_id from events group by event_id having count(*) > 1
+    select event_id from ({{ repeated_values('events', 'event_id') }}) as repeated
 ),
 
 repeated_keys as materialized (

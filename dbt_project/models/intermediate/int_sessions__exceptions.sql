@@ -52,7 +52,7 @@ with staged as not materialized (
 -- only an id that occurs more than once can have a copy numbered above 1, so the window runs on those few
 -- rows and every other row streams through numbered 1 (as in int_events__exceptions).
 repeated_ids as materialized (
-    select session_id from staged group by session_id having count(*) > 1
+    select session_id from ({{ repeated_values('staged', 'session_id') }}) as repeated
 ),
 
 sessions as (

@@ -1,0 +1,73 @@
+"""SQL macros of the dbt project run directly on DuckDB: a macro's fast path must give what its plain one gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pytest
+
+MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros"
+
+
+def _macros(name: str):
+    # Only macros that need no dbt context (no ref, adapter or var) can be called like this.
+    return jinja2.Environment(extensions=["jinja2.ext.do"]).from_string((MACROS / name).read_text()).module
+
+
+@pytest.fixture(scope="module")
+def con():
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def _repeated(con, sql: str) -> set[tuple]:
+    return set(con.execute(sql).fetchall())
+
+
+# (values of the column: a DuckDB query of one column "v"), each a case the bitmap path could get wrong
+CASES = {
+    "dense, unique": "select i as v from range(1, 300000) t(i)",
+    "dense, repeats in a few blocks": "select i as v from range(1, 300000) t(i) union all select * from (values (7), (7), (65536), (299999)) x(v)",
+    "repeat at block edges": "select i as v from range(65530, 65542) t(i) union all select * from (values (65535), (65536)) x(v)",
+    "negative values": "select i as v from range(-200000, 100000) t(i) union all select * from (values (-65537), (-1), (-1)) x(v)",
+    "NULLs (counted as a value)": "select i as v from range(1, 1000) t(i) union all select * from (values (null), (null), (5)) x(v)",
+    "one NULL": "select i as v from range(1, 1000) t(i) union all select null",
+    "sparse (plain path)": "select i * 1000003 as v from range(1, 5000) t(i) union all select 1000003 * 17",
+    "extremes of bigint": "select * from (values (-9223372036854775808), (9223372036854775807), (9223372036854775807)) x(v)",
+    "empty": "select 1 as v where false",
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_repeated_values_bitmap_path_equals_grouping(con, case):
+    keys = _macros("keys.sql")
+    relation = f"({CASES[case]})"
+    plain = _repeated(con, str(keys.default__repeated_values(relation, "v")))
+    fast = _repeated(con, str(keys.duckdb__repeated_values(relation, "v")))
+    assert fast == plain
+    expected = set(con.execute(f"select v, count(*) from {relation} as r group by v having count(*) > 1").fetchall())
+    assert plain == expected
+
+
+def _groups_at_the_end(con, sql: str) -> int:
+    """Groups formed by the query's last grouping (the one nearest the result), from DuckDB's own profile."""
+    level = [json.loads(con.execute("EXPLAIN (ANALYZE, FORMAT json) " + sql).fetchall()[0][1])["operator"][0]]
+    while level:
+        for operator in level:
+            if operator["name"] == "HASH_GROUP_BY":
+                return operator["intermediate_rows"]
+        level = [child for operator in level for child in operator.get("children", [])]
+    raise AssertionError("no grouping in the plan")
+
+
+def test_repeated_values_groups_only_the_blocks_with_repeats_when_dense(con):
+    keys = _macros("keys.sql")
+    dense = "(select i as v from range(1, 300000) t(i) union all select 70000)"
+    assert _groups_at_the_end(con, str(keys.duckdb__repeated_values(dense, "v"))) == 65536  # block 1's values
+    sparse = "(select i * 1000003 as v from range(1, 300000) t(i))"
+    assert _groups_at_the_end(con, str(keys.duckdb__repeated_values(sparse, "v"))) == 299999
+    assert _groups_at_the_end(con, str(keys.default__repeated_values(dense, "v"))) == 299999
