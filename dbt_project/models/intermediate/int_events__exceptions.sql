@@ -48,7 +48,9 @@ touched as materialized (
 ),
 {% endif %}
 
-events as not materialized (
+-- read five times: a copy of every event would cost more than the scans, but an incremental run's few
+-- sessions are copied once instead of finding them among all events five times (1.1 s -> 0.5 s alone)
+events as {% if not is_incremental() %}not {% endif %}materialized (
     select *, {{ row_fingerprint(duplicate_key) }} as duplicate_key
     from {{ ref('stg_chordme__performance_events') }}
     {% if is_incremental() %}
