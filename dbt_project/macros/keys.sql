@@ -39,8 +39,8 @@
   the values are first cut into blocks of 65,536 consecutive integers, and a block can only hold a repeated value
   if it has more rows than distinct values, which a bitmap per block counts (0.3 s for the 47M ids). Only the
   rows of such blocks are grouped. The bitmaps take 8 KB per block, so this path is taken only where the values
-  are dense (ids of a sequence: the range under 8 rows' worth per row, at most 8 x rows / 65,536 blocks);
-  elsewhere every row is grouped, as by default.
+  are dense (ids of a sequence: a range under 8 values per row, hence at most 8 x rows / 65,536 blocks);
+  elsewhere every row is grouped, as by default. ``column`` must be an integer type.
 -#}
 {% macro duckdb__repeated_values(relation, column) -%}
     with dense as (
