@@ -16,13 +16,8 @@
 -- One row per accepted event (accepted_rows: the staged events without a row in int_events__exceptions, and
 -- the accepted rows that are). Built alone after a load, it takes the new events unchecked; the next build with
 -- the exceptions removes the rejected ones (post-hook), and two copies of one id fail unique_in_latest_build.
-{%- set new_rows -%}
-    {#- New rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now). #}
-    {%- if is_incremental() %}
-    and (_loaded_at > {{ max_loaded_at(this) }}
-         or session_id in ({{ sessions_revalidated_since(max_loaded_at(this)) }}))
-    {%- endif -%}
-{%- endset %}
+{#- New rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now). #}
+{%- set new_rows = new_or_revalidated(max_loaded_at(this)) if is_incremental() else [] %}
 with accepted as (
     {{ accepted_rows('stg_chordme__performance_events', 'int_events__exceptions', 'event_id', columns, new_rows) }}
 )

@@ -11,6 +11,18 @@
 }}
 -- depends_on: {{ ref('quarantine_problem_sections') }}, {{ ref('stg_chordme__performance_sessions') }}
 
+{#- New rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now). #}
+{%- set new_rows = new_or_revalidated(max_loaded_at(this)) if is_incremental() else [none] %}
+with problems as (
+    {%- for condition in new_rows %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    select * from {{ ref('int_problem_sections__validated') }}
+    where rejection_reasons = ''{% if condition %} and {{ condition }}{% endif %}
+    {%- endfor %}
+)
+
 select
     p.problem_section_id,
     p.session_id,
@@ -27,11 +39,5 @@ select
     p.start_position_seconds,
     p.end_position_seconds,
     p._loaded_at
-from {{ ref('int_problem_sections__validated') }} as p
+from problems as p
 join {{ ref('fct_sessions') }} as s on s.session_id = p.session_id
-where p.rejection_reasons = ''
-{% if is_incremental() %}
-    -- new rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now)
-    and (p._loaded_at > {{ max_loaded_at(this) }}
-         or p.session_id in ({{ sessions_revalidated_since(max_loaded_at(this)) }}))
-{% endif %}

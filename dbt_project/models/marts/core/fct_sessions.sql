@@ -15,9 +15,7 @@
                    'ended_at', 'total_duration_seconds', 'active_duration_seconds', 'completion_percentage',
                    'tempo_changes', 'pause_count', 'rewind_count', 'fast_forward_count', 'session_rating',
                    'difficulty_rating', 'analytics_consent', 'anonymous_data_only', '_loaded_at'] %}
-{%- set new_rows -%}
-    {%- if is_incremental() %} and _loaded_at > {{ max_loaded_at(this) }}{% endif -%}
-{%- endset %}
+{%- set new_rows = ["_loaded_at > " ~ max_loaded_at(this)] if is_incremental() else [] %}
 
 -- One row per valid session (accepted_rows: the staged sessions without a row in int_sessions__exceptions,
 -- and the accepted rows that are). The user appears by id only when the session may be attributed: a session
