@@ -100,9 +100,11 @@ def _write_whole(con, select: str, mart: str, out_dir: Path, formats: list[str])
 
 def _write_monthly(con, select: str, mart: str, date_column: str, out_dir: Path,
                    formats: list[str]) -> tuple[list[dict], int]:
-    month = f"coalesce(strftime({quote(date_column)}, '%Y-%m'), '{UNDATED}')"
-    fingerprints = {m: (int(n), f"{n}:{h}") for m, n, h in con.execute(
-        f"SELECT {month}, count(*), bit_xor(hash(m)) FROM {SCHEMA}.{quote(mart)} AS m GROUP BY ALL").fetchall()}
+    # Months as dates, named in Python: formatting each row's month as text was half the cost of the fingerprints
+    # (0.6 of 1.1 s for the 47M events at 10M sessions), and they are read on every export, changed or not.
+    fingerprints = {f"{m:%Y-%m}" if m is not None else UNDATED: (int(n), f"{n}:{h}") for m, n, h in con.execute(
+        f"SELECT date_trunc('month', {quote(date_column)}), count(*), bit_xor(hash(m)) "
+        f"FROM {SCHEMA}.{quote(mart)} AS m GROUP BY ALL").fetchall()}
     previous = {(f["format"], f.get("partition")): f for f in _previous_files(out_dir, mart)}
     folder = out_dir / mart
     folder.mkdir(exist_ok=True)
