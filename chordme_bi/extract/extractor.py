@@ -164,16 +164,44 @@ class SourceReader:
                 parts.append(name)
         return ", ".join(parts)
 
+    def few_rows_past_mark(self, table: Table, spec: ExtractSpec, hwm: str | None) -> bool:
+        """Whether a SQLite table has an index on its timestamp cursor and at most one page of rows past the mark.
+
+        SQLite keeps no statistics unless the app runs ANALYZE, so for `cursor >= mark ORDER BY id LIMIT n` it
+        scans the whole table in key order rather than search the index and sort: 2.0 s against 0.35 s for the
+        57k sessions of one new day among 10M. Told the condition is selective (likelihood()) it searches; that
+        pays only when the rows past the mark fit one page (each page sorts every row still to read), which
+        this counts through the index, stopping after a page."""
+        import connectorx as cx
+
+        if self.dialect != "sqlite" or spec.cursor in (None, "id") or hwm is None:
+            return False
+        indexed = cx.read_sql(self.url, f"""
+            SELECT count(*) AS n FROM pragma_index_list({_quote_literal(table.name)}) AS il
+            JOIN pragma_index_info(il.name) AS ii ON ii.seqno = 0 AND ii.name = {_quote_literal(spec.cursor)}""",
+                              return_type="arrow").column("n")[0].as_py()
+        if not indexed:
+            return False
+        past = cx.read_sql(self.url, f"""
+            SELECT count(*) AS n FROM (SELECT 1 FROM "{table.name}" AS src
+            WHERE likelihood(src."{spec.cursor}" >= {_quote_literal(hwm)}, 0.001) LIMIT {self.batch_rows + 1})""",
+                           return_type="arrow").column("n")[0].as_py()
+        return past <= self.batch_rows
+
     def query(
-        self, table: Table, spec: ExtractSpec, hwm: str | None, text_mode: bool, after: tuple[str, str] | None = None
+        self, table: Table, spec: ExtractSpec, hwm: str | None, text_mode: bool, after: tuple[str, str] | None = None,
+        selective: bool = False,
     ) -> str:
         """One page: rows past the high-water mark, in key order, after the given (operator, key literal).
+        ``selective``: tell SQLite the mark leaves few rows (few_rows_past_mark()).
 
         Names in WHERE and ORDER BY are qualified: an unqualified "id" would mean the encoded output column."""
         conditions = []
         if spec.cursor and hwm is not None:
             if spec.cursor == "id":
                 conditions.append(f'src."id" > {int(hwm)}')
+            elif self.dialect == "sqlite" and selective:
+                conditions.append(f'likelihood(src."{spec.cursor}" >= {_quote_literal(hwm)}, 0.001)')
             elif self.dialect == "sqlite":
                 conditions.append(f'src."{spec.cursor}" >= {_quote_literal(hwm)}')
             else:
@@ -195,10 +223,11 @@ class SourceReader:
         import connectorx as cx
 
         after = None
+        selective = self.few_rows_past_mark(table, spec, hwm)
         while True:
             text_mode = False
             try:
-                page = cx.read_sql(self.url, self.query(table, spec, hwm, False, after), return_type="arrow")
+                page = cx.read_sql(self.url, self.query(table, spec, hwm, False, after, selective), return_type="arrow")
             # connectorx raises, or panics with a pyo3 PanicException, which derives from BaseException.
             except BaseException as exc:
                 if self.dialect != "sqlite" or isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -206,7 +235,7 @@ class SourceReader:
                 log.warning("%s: typed read failed (%s); reading the page as text to reject what does not convert",
                             table.name, exc)
                 text_mode = True
-                page = cx.read_sql(self.url, self.query(table, spec, hwm, True, after), return_type="arrow")
+                page = cx.read_sql(self.url, self.query(table, spec, hwm, True, after, selective), return_type="arrow")
             text_columns = self.text_columns(table, text_mode)
             if page.num_rows < self.batch_rows:
                 if page.num_rows:

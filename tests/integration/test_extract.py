@@ -160,3 +160,43 @@ def test_small_pages_read_exactly_the_rows_of_one_big_read_even_across_duplicate
     assert len(paged) == source_rows
     assert paged == raw_rows(1_000_000)
     assert [r[0] for r in paged].count(97) == 2
+
+
+def test_sqlite_reads_the_rows_past_its_mark_through_the_cursor_index(tmp_path):
+    """SQLite has no statistics, so `updated_at >= mark ORDER BY id` scans the table in key order; a few rows
+    past the mark are searched through the index instead, and read the same."""
+    from chordme_bi.extract.extractor import STATE_TABLE, SourceReader
+    from chordme_bi.source.schema import metadata
+    from chordme_bi.source.tables import EXTRACT_SPECS
+
+    path = tmp_path / "src.db"
+    url = f"sqlite:///{path}"
+    generate(url, sessions=1500, seed=11, end=END)
+    settings = _settings(tmp_path, url)
+    extract_all(url, settings.warehouse_path, settings=settings)
+    with sqlite3.connect(path) as src:
+        src.execute("UPDATE performance_sessions SET completion_percentage = 42.5, updated_at = '2026-11-01 08:00:00' "
+                    "WHERE id IN (3, 4)")
+    (mark,), = _raw(settings, f"SELECT high_water_mark FROM {STATE_TABLE} WHERE table_name = 'performance_sessions'")
+    table = metadata.tables["performance_sessions"]
+    spec = next(s for s in EXTRACT_SPECS if s.table == "performance_sessions")
+
+    def plan(query: str) -> str:
+        with sqlite3.connect(path) as src:
+            return " ".join(row[-1] for row in src.execute(f"EXPLAIN QUERY PLAN {query}"))
+
+    reader = SourceReader(url, batch_rows=1000)
+    assert reader.few_rows_past_mark(table, spec, mark)
+    assert "USING INDEX ix_performance_sessions_updated_at" in plan(reader.query(table, spec, mark, False, selective=True))
+    assert "USING INDEX" not in plan(reader.query(table, spec, mark, False))  # what SQLite does untold
+    # more rows past the mark than a page (each page would sort them all), or no index: read as before
+    assert not SourceReader(url, batch_rows=1).few_rows_past_mark(table, spec, mark)
+    assert not reader.few_rows_past_mark(table, spec, None)
+
+    results = {r.table: r for r in extract_all(url, settings.warehouse_path, settings=settings)}
+    assert results["performance_sessions"].rows_written == 2
+    assert _raw(settings, "SELECT id, completion_percentage FROM raw.performance_sessions WHERE id IN (3, 4) ORDER BY id") == [
+        (3, 42.5), (4, 42.5)]
+    with sqlite3.connect(path) as src:
+        src.execute("DROP INDEX ix_performance_sessions_updated_at")
+    assert not reader.few_rows_past_mark(table, spec, mark)
