@@ -21,24 +21,36 @@
   staged rows whose key has no row in the exceptions (every copy of a key with any exception is there; the
   whole table, not only this run's rows), and the accepted rows that are. ``new_rows`` (a list of conditions
   that exclude each other, see new_or_revalidated(); empty on a full build) narrows an incremental run to its
-  rows: one pair of branches per condition, because an `or` of them keeps DuckDB from skipping old row groups
+  rows: one branch per condition, because an `or` of them keeps DuckDB from skipping old row groups
   and sent all 47M staged events through the anti-join (1.4 s against 0.4 s at 10M sessions).
   "No row there" means accepted, so build the fact with its exceptions (the warehouse job builds every model).
 #}
 {% macro accepted_rows(staged_model, exceptions_model, key, columns, new_rows=[]) -%}
-    {%- for condition in new_rows or [none] %}
-    {%- if not loop.first %}
-    union all
-    {%- endif %}
+    {%- set staged_without_exceptions -%}
     select {{ columns | join(', ') }}
     from {{ ref(staged_model) }} as s
     where not exists (select 1 from {{ ref(exceptions_model) }} as x where x.{{ key }} = s.{{ key }})
-    {%- if condition %} and {{ condition }}{% endif %}
-    union all
+    {%- endset %}
+    {%- set accepted_exceptions -%}
     select {{ columns | join(', ') }}
     from {{ ref(exceptions_model) }}
     where rejection_reasons = ''
-    {%- if condition %} and {{ condition }}{% endif %}
+    {%- endset %}
+    {{- each_condition(staged_without_exceptions, new_rows) }}
+    union all
+    {{ each_condition(accepted_exceptions, new_rows) }}
+{%- endmacro %}
+
+{#
+  ``select_where`` (a select ending in a where clause) once per condition, each and-ed to it, in a union all;
+  once as it is when there are none (a full build).
+#}
+{% macro each_condition(select_where, conditions) -%}
+    {%- for condition in conditions or [none] %}
+    {%- if not loop.first %}
+    union all
+    {%- endif %}
+    {{ select_where }}{% if condition %} and {{ condition }}{% endif %}
     {%- endfor %}
 {%- endmacro %}
 

@@ -12,15 +12,9 @@
 -- depends_on: {{ ref('quarantine_problem_sections') }}, {{ ref('stg_chordme__performance_sessions') }}
 
 {#- New rows, and the rows of sessions validated again (fixed at the source: loaded long ago, valid now). #}
-{%- set new_rows = new_or_revalidated(max_loaded_at(this)) if is_incremental() else [none] %}
+{%- set new_rows = new_or_revalidated(max_loaded_at(this)) if is_incremental() else [] %}
 with problems as (
-    {%- for condition in new_rows %}
-    {%- if not loop.first %}
-    union all
-    {%- endif %}
-    select * from {{ ref('int_problem_sections__validated') }}
-    where rejection_reasons = ''{% if condition %} and {{ condition }}{% endif %}
-    {%- endfor %}
+    {{ each_condition("select * from " ~ ref('int_problem_sections__validated') ~ " where rejection_reasons = ''", new_rows) }}
 )
 
 select
