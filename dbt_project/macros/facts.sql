@@ -141,9 +141,10 @@
   children loaded since the last build, and those validated again themselves.
 #}
 {% macro sessions_to_revalidate(staged_children) -%}
-    select session_id from {{ ref(staged_children) }} where _loaded_at > {{ max_loaded_at(this) }}
+    {%- set since = max_loaded_at(this) %}  {#- one read of the table: max_loaded_at() queries it each call #}
+    select session_id from {{ ref(staged_children) }} where _loaded_at > {{ since }}
     union
-    {{ sessions_revalidated_since(max_loaded_at(this)) }}
+    {{ sessions_revalidated_since(since) }}
 {%- endmacro %}
 
 {#
