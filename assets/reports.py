@@ -2,19 +2,17 @@
 plus the `adhoc_report` job (the seed's generate-report call, as run config).
 
 Thin wiring: open the warehouse read-only, call chordme_bi.reports.engine, write files, record metadata.
-Re-running a partition whose inputs and code did not change writes nothing: each materialization carries a
-data version (hash of the report without generated_at, plus the code version); when it equals the partition's
-last one and the files are there, the files are kept as they are.
+Re-running a partition whose report comes out the same writes nothing (chordme_bi/reports/publish.py); each
+materialization carries its data version (hash of the report without generated_at, plus the code version).
 """
 
-import hashlib
-import importlib.util
 from pathlib import Path
 from typing import Optional
 
 import dagster as dg
 
 from chordme_bi.reports.config import ReportPeriod, ReportType
+from chordme_bi.reports.publish import code_version
 from orchestration.resources import ChordmeBIResource
 
 # Partitions start with 2025 (the first year the BI tables exist in the app); end_offset 0 makes the last
@@ -48,17 +46,7 @@ REPORT_DEPS: dict[ReportType, list[dg.AssetKey]] = {
 }
 
 
-def _code_version() -> str:
-    """Hash of the engine and renderer sources: a change to either marks every report stale in the UI."""
-    package = Path(importlib.util.find_spec("chordme_bi.reports").origin).parent
-    digest = hashlib.sha256()
-    for path in sorted([*package.glob("*.py"), *(package / "render").glob("*.py")]):
-        if path.name != "cli.py":
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-REPORTS_CODE_VERSION = _code_version()
+REPORTS_CODE_VERSION = code_version()
 
 
 def _summary_markdown(report: dict) -> str:
@@ -71,25 +59,6 @@ def _summary_markdown(report: dict) -> str:
     if report["insights"]:
         lines += ["", "**Insights**", ""] + [f"- {i['title']}: {i['description']}" for i in report["insights"]]
     return "\n".join(lines)
-
-
-def _previous_data_version(context: dg.AssetExecutionContext) -> Optional[str]:
-    record = context.instance.get_latest_data_version_record(context.asset_key, partition_key=context.partition_key)
-    materialization = record.asset_materialization if record else None
-    return materialization.tags.get("dagster/data_version") if materialization and materialization.tags else None
-
-
-def _write_each(report: dict, directory: Path, stem: str, formats: tuple) -> tuple:
-    """Write format by format, so one failing renderer does not cost the others their files."""
-    from chordme_bi.reports.render import write_report
-
-    written, failed = {}, {}
-    for fmt in formats:
-        try:
-            written.update(write_report(report, directory, stem=stem, formats=(fmt,)))
-        except Exception as exc:  # noqa: BLE001 - reported through dg.Failure by the caller
-            failed[fmt] = f"{type(exc).__name__}: {exc}"
-    return written, failed
 
 
 def build_report_asset(report_type: ReportType, period: ReportPeriod, partitions_def, name: str) -> dg.AssetsDefinition:
@@ -106,29 +75,24 @@ def build_report_asset(report_type: ReportType, period: ReportPeriod, partitions
     )
     def _report(context: dg.AssetExecutionContext, chordme: ChordmeBIResource) -> dg.MaterializeResult:
         from chordme_bi.reports.config import ReportConfig
-        from chordme_bi.reports.engine import content_hash, generate_report
+        from chordme_bi.reports.publish import publish_report
         from chordme_bi.warehouse import read_only
 
         settings = chordme.settings()
         window = context.partition_time_window
         config = ReportConfig(report_type=report_type, period=period, start=window.start.date(), end=window.end.date())
         with read_only(settings.warehouse_path) as con:
-            report = generate_report(con, config)
-        version = hashlib.sha256(f"{content_hash(report)}:{REPORTS_CODE_VERSION}".encode()).hexdigest()[:16]
-        directory = Path(settings.reports_dir) / name
-        formats = FILE_FORMATS
-        existing = {fmt: sorted(directory.glob(f"{context.partition_key}*.{fmt}")) for fmt in formats}
-        unchanged = version == _previous_data_version(context) and all(existing.values())
-        written, failed = (existing, {}) if unchanged else _write_each(report, directory, context.partition_key, formats)
-        if failed:  # the other formats are written; the run still fails so the broken renderer is seen
+            published = publish_report(con, config, Path(settings.reports_dir) / name, context.partition_key, FILE_FORMATS)
+        report, written = published.report, published.files
+        if published.failed:  # the other formats are written; the run still fails so the broken renderer is seen
             raise dg.Failure(description=f"{report['report_id']}: rendering failed for " +
-                             "; ".join(f"{fmt}: {error}" for fmt, error in failed.items()),
+                             "; ".join(f"{fmt}: {error}" for fmt, error in published.failed.items()),
                              metadata={f"file/{fmt}": str(paths[0]) for fmt, paths in written.items() if paths})
         context.log.info(f"{report['report_id']}: {report['summary']['status']}, "
-                         f"{'unchanged, files kept' if unchanged else 'files written'}")
+                         f"{'files written' if published.written else 'unchanged, files kept'}")
         metrics = {f"metric/{k}": v for k, v in report["summary"]["key_metrics"].items() if isinstance(v, (int, float))}
         return dg.MaterializeResult(
-            data_version=dg.DataVersion(version),
+            data_version=dg.DataVersion(published.data_version),
             metadata={
                 "report_id": report["report_id"],
                 "status": report["summary"]["status"],
@@ -136,7 +100,7 @@ def build_report_asset(report_type: ReportType, period: ReportPeriod, partitions
                 "summary": dg.MetadataValue.md(_summary_markdown(report)),
                 "insights": len(report["insights"]),
                 "recommendations": len(report["recommendations"]),
-                "rewritten": not unchanged,
+                "rewritten": published.written,
                 **metrics,
                 **{f"file/{fmt}": dg.MetadataValue.path(str(paths[0])) for fmt, paths in written.items() if paths},
             },

@@ -17,7 +17,7 @@ Per stage it prints wall time, rows per second (rows = fact rows (sessions + eve
 the run handles: all of them on a full run, the new day's on an incremental one) and peak memory: the
 maximum resident set of the stage process and every process it waited for (os.wait4 → RUSAGE_BOTH, so the
 dbt subprocess is covered). The reports and exports stages run when their modules exist
-(chordme_bi.reports.engine, chordme_bi.bi.files) and print "skipped: not available" otherwise.
+(chordme_bi.reports.publish, chordme_bi.bi.files) and print "skipped: not available" otherwise.
 """
 
 from __future__ import annotations
@@ -171,32 +171,31 @@ def stage_dbt(args) -> dict:
 
 
 def stage_reports(args) -> dict:
-    if not _available("chordme_bi.reports.engine"):
+    if not _available("chordme_bi.reports.publish"):
         return {"skipped": "not available"}
     import duckdb
 
     from chordme_bi.reports.config import ReportConfig, ReportPeriod, ReportType
-    from chordme_bi.reports.engine import generate_report
+    from chordme_bi.reports.publish import publish_report
 
-    write_report = None
-    if _available("chordme_bi.reports.render"):
-        write_report = getattr(importlib.import_module("chordme_bi.reports.render"), "write_report", None)
+    # As the report assets do: a report that comes out as last time keeps its files (nothing is rendered).
     out = Path(args.workdir) / "output" / "reports"
-    out.mkdir(parents=True, exist_ok=True)
     today = END + dt.timedelta(days=2)
-    made = []
+    outcome = {"written": 0, "kept": 0}
     con = duckdb.connect(str(args.warehouse), read_only=True)
     try:
         con.execute("SET TimeZone = 'UTC'")
         for report_type in ReportType:
             for period in (ReportPeriod.MONTHLY, ReportPeriod.YEARLY):
-                report = generate_report(con, ReportConfig(report_type=report_type, period=period), today=today)
-                if write_report is not None:
-                    write_report(report, out, f"{report_type.value}-{period.value}", args.report_formats.split(","))
-                made.append(f"{report_type.value}/{period.value}")
+                published = publish_report(con, ReportConfig(report_type=report_type, period=period), out,
+                                           f"{report_type.value}-{period.value}", args.report_formats.split(","),
+                                           today=today)
+                if published.failed:
+                    raise RuntimeError(f"{report_type.value}/{period.value}: {published.failed}")
+                outcome["written" if published.written else "kept"] += 1
     finally:
         con.close()
-    return {"rows": None, "detail": {"reports": len(made), "formats": args.report_formats if write_report else "none"}}
+    return {"rows": None, "detail": {"reports": sum(outcome.values()), **outcome, "formats": args.report_formats}}
 
 
 def stage_exports(args) -> dict:
