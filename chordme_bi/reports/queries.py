@@ -99,7 +99,7 @@ def student_stats(con, start: date, end: date, scope: Scope) -> pd.DataFrame:
     """One row per student (user with attributable sessions in the window)."""
     sub, params = _sessions(scope, start, end, attributable_only=True)
     return _df(con, f"""
-        SELECT user_id, any_value(user_key) AS user_key,
+        SELECT user_id,
                count(*) AS sessions,
                sum(total_duration_seconds) AS practice_seconds,
                sum(completion_percentage) AS completion_sum,

@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from chordme_bi.reports.student_progress import build_student_progress, completion_trends
+from chordme_bi.reports.student_progress import build_student_progress, completion_slopes
 
 START, END = date(2026, 10, 1), date(2026, 11, 1)
 PLATFORM = {"sessions": 15, "pseudonymous_sessions": 2}
@@ -96,10 +96,10 @@ def test_top_performer_ties_broken_by_sessions_then_user_id():
 
 def test_improvement_is_ols_slope_per_week():
     # user 1: day 0 two sessions averaging 50, day 7 four averaging 95 -> 45 points in a week
-    trends = completion_trends(daily([(1, date(2026, 10, 1), 2, 100.0), (1, date(2026, 10, 8), 4, 380.0),
+    slopes = completion_slopes(daily([(1, date(2026, 10, 1), 2, 100.0), (1, date(2026, 10, 8), 4, 380.0),
                                       (2, date(2026, 10, 1), 2, 60.0)]))
-    assert trends[1] == pytest.approx(45.0)
-    assert trends[2] is None  # 2 sessions < 5
+    assert slopes[1] == pytest.approx(45.0)
+    assert pd.isna(slopes[2])  # 2 sessions < 5
 
 
 def test_problem_areas_ranked_and_per_student_top_types():
@@ -147,11 +147,11 @@ def test_trends_for_all_users_at_once_equal_a_fit_per_user():
         x = list((pd.to_datetime(part["activity_date"]) - pd.Timestamp("1970-01-01")).dt.days.astype(float))
         slope = weighted_slope(x, list(part["completion_sum"] / part["sessions"]), list(part["sessions"]))
         expected[user_id] = None if slope is None else slope * 7
-    got = completion_trends(frame)
-    assert got.keys() == expected.keys()
+    got = completion_slopes(frame)
+    assert set(got.index) == expected.keys()
     assert sum(v is None for v in expected.values()) > 10 and sum(v is not None for v in expected.values()) > 100
     for user_id, want in expected.items():
-        assert (got[user_id] is None) == (want is None), user_id
+        assert pd.isna(got[user_id]) == (want is None), user_id
         if want is not None:
             assert got[user_id] == pytest.approx(want, rel=1e-9, abs=1e-9)
 
