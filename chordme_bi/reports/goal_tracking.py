@@ -66,17 +66,19 @@ def assess_goal(goal_type: str, target: float, current: float, created: date, de
 def build_goal_tracking(goals: pd.DataFrame, *, start: date, end: date) -> dict:
     """goals: queries.goals_as_of() (goal_id, user_id, title, goal_type, unit, target_value, created_date,
     deadline, app_status, current_value, sessions_counted)."""
-    rows = []
-    for g in goals.itertuples():
-        created = pd.Timestamp(g.created_date).date()
-        deadline = None if pd.isna(g.deadline) else pd.Timestamp(g.deadline).date()
-        rows.append({
-            "goal_id": int(g.goal_id), "user_id": int(g.user_id), "title": g.title, "goal_type": g.goal_type,
-            "unit": g.unit, "target_value": float(g.target_value), "current_value": round(float(g.current_value), 2),
-            "created_date": created, "deadline": deadline, "app_status": g.app_status,
-            **assess_goal(g.goal_type, float(g.target_value), float(g.current_value), created, deadline, end),
-        })
-    frame = pd.DataFrame(rows)
+    # Plain Python values column by column: itertuples() and a Timestamp per goal cost 0.8 s at 25k goals.
+    created = [d.date() for d in pd.to_datetime(goals["created_date"])]
+    deadlines = [None if pd.isna(d) else d.date() for d in pd.to_datetime(goals["deadline"])]
+    targets, currents = goals["target_value"].astype(float).tolist(), goals["current_value"].astype(float).tolist()
+    assessed = [assess_goal(goal_type, target, current, made, deadline, end) for goal_type, target, current, made, deadline
+                in zip(goals["goal_type"].tolist(), targets, currents, created, deadlines)]
+    frame = pd.DataFrame({
+        "goal_id": goals["goal_id"].astype(int).tolist(), "user_id": goals["user_id"].astype(int).tolist(),
+        "title": goals["title"].tolist(), "goal_type": goals["goal_type"].tolist(), "unit": goals["unit"].tolist(),
+        "target_value": targets, "current_value": [round(v, 2) for v in currents], "created_date": created,
+        "deadline": deadlines, "app_status": goals["app_status"].tolist(),
+        **{key: [a[key] for a in assessed] for key in assessed[0]},
+    }) if not goals.empty else pd.DataFrame()
     counts = {s: int((frame["status"] == s).sum()) if not frame.empty else 0 for s in STATUSES}
     total = len(frame)
     if not frame.empty:
