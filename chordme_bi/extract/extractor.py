@@ -2,7 +2,8 @@
 
 Why connectorx → Arrow → DuckDB: it reads both dialects natively into Arrow (no Python row objects), and
 DuckDB ingests Arrow without a copy. Reads are paged by primary key and each page is its own transaction,
-so memory stays bounded at any size (1.7 GB peak at 10M sessions). Measured on
+so memory stays bounded at any size (1.7 GB peak at 10M sessions); the next page is read while one is
+loaded (read_ahead). Measured on
 100k SQLite rows: connectorx 0.24 s, dlt/connectorx 0.94 s, row-by-row SQLAlchemy 23 s.
 
 Per table (see :data:`chordme_bi.source.schema.EXTRACT_SPECS`):
@@ -28,11 +29,12 @@ import hmac
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -46,6 +48,7 @@ from chordme_bi.source.tables import EXTRACT_SPECS, ExtractSpec
 from chordme_bi.warehouse import connect_writer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RAW_SCHEMA = "raw"
 STATE_TABLE = f"{RAW_SCHEMA}._extract_state"
@@ -254,6 +257,21 @@ class SourceReader:
                 after = (">=", _key_literal(last, encoded))
 
 
+_DONE = object()
+
+
+def read_ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items``, with the next one read in a thread while the caller works on the current one.
+
+    connectorx (reading the source) and DuckDB (loading a page) both release the GIL, so on two cores the
+    next page's read overlaps this page's load; at most one page more is held in memory."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as pool:
+        pending = pool.submit(next, items, _DONE)
+        while (item := pending.result()) is not _DONE:
+            pending = pool.submit(next, items, _DONE)
+            yield item
+
+
 def _key_literal(value, encoded: bool) -> str:
     if encoded:
         value = value[len(TEXT_PREFIX):]
@@ -459,7 +477,7 @@ def extract_table(
     # with each page; a timestamp cursor is saved at the end, and the pages read again then find their rows
     # already in raw (the comparison with raw applies once raw has rows).
     new_hwm = hwm
-    for page, text_columns in reader.pages(table, spec, hwm):
+    for page, text_columns in read_ahead(reader.pages(table, spec, hwm)):
         con.execute("BEGIN TRANSACTION")
         try:
             written, unchanged, rejected, suppressed, page_hwm = _load_batch(
