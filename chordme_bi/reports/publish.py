@@ -59,10 +59,8 @@ def _read_state(path: Path) -> dict | None:
         return None
 
 
-def _files_of(state: dict | None, directory: Path, formats: tuple[str, ...]) -> dict[str, list[Path]] | None:
+def _files_of(state: dict, directory: Path, formats: tuple[str, ...]) -> dict[str, list[Path]] | None:
     """The state's files for these formats, when every one of them is still there."""
-    if not state:
-        return None
     files = {fmt: [directory / name for name in state.get("files", {}).get(fmt, [])] for fmt in formats}
     return files if all(files.values()) and all(p.exists() for paths in files.values() for p in paths) else None
 

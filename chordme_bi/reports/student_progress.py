@@ -137,6 +137,7 @@ def build_student_progress(students: pd.DataFrame, daily: pd.DataFrame, problems
     problem_total = int(problems["problems"].sum()) if not problems.empty else 0
     practice_hours = float(students["practice_seconds"].sum()) / 3600 if total_students else 0.0
     improving = slopes.dropna()
+    improved = int((improving > 0).sum())
 
     key_metrics = {
         "total_students": total_students,
@@ -158,7 +159,7 @@ def build_student_progress(students: pd.DataFrame, daily: pd.DataFrame, problems
             "struggling_threshold_completion": r(threshold),
             "problem_sections": problem_total,
             "students_with_trend": len(improving),
-            "students_improving": int((improving > 0).sum()),
+            "students_improving": improved,
             "goals": int(len(goals)),
             "goals_achieved": int(goal_rows["achieved"].sum()) if not goals.empty else 0,
             "students_listed": min(total_students, DETAIL_LIMIT),
@@ -198,7 +199,7 @@ def build_student_progress(students: pd.DataFrame, daily: pd.DataFrame, problems
         if len(improving) >= 1:
             found.append(rules.insight(
                 "insight_improving_students", "student_progress", "Completion trends",
-                f"{int((improving > 0).sum())} of {len(improving)} students with at least {MIN_TREND_SESSIONS} "
+                f"{improved} of {len(improving)} students with at least {MIN_TREND_SESSIONS} "
                 "sessions improved their completion over the window.", total_sessions))
     if problem_total >= rules.MIN_DATA_POINTS:
         by_type = problem_areas.groupby("problem_type")["problems"].sum().reset_index().sort_values(
