@@ -133,7 +133,9 @@
     full outer join (
         select activity_date as day, sum({{ aggregate_count }}) as n from {{ this }} group by activity_date
     ) as a on a.day = f.day
-    where f.n is distinct from a.n
+    -- 0, not NULL, on a side without the day: the aggregate's days come from sessions, so a day with sessions
+    -- but no problem sections sums to 0 there and is absent from the fact (it was rebuilt on every run)
+    where coalesce(f.n, 0) <> coalesce(a.n, 0)
 {%- endmacro %}
 
 {#
