@@ -32,3 +32,17 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  Pre-hook of an incremental model that gained a column: with on_schema_change='fail', the first build after the
+  upgrade would stop on a warehouse built before. The rows already there get NULL (fct_problem_sections and
+  agg_student_daily gained _built_at; a NULL stamp reads as "built before stamps existed").
+#}
+{% macro migrate_add_column(column, data_type) -%}
+    {%- set existing = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) if execute -%}
+    {%- if existing and column not in adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list -%}
+        alter table {{ existing }} add column {{ column }} {{ data_type }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -58,3 +58,28 @@ def test_a_full_build_has_every_key_checked(built_warehouse, tmp_path):
         con.execute(f"UPDATE {fact} SET event_id = ? WHERE event_id = ?", [first_id, last_id])
     failed = _failed_tests(warehouse)
     assert any(name.startswith(UNIQUE) for name in failed), failed
+
+
+def test_a_warehouse_built_before_the_stamps_gains_them_on_its_next_build(built_warehouse, tmp_path):
+    """fct_problem_sections and agg_student_daily gained _built_at (the export's month fingerprints read it):
+    an incremental build of an older warehouse adds the column instead of failing on the schema change."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse.warehouse_path, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for table in ("fct_problem_sections", "agg_student_daily"):
+            con.execute(f"ALTER TABLE marts.{table} DROP COLUMN _built_at")
+        # one session with problem sections loaded again: its rows and its day are written by the next build
+        (session_id, day), = con.execute("SELECT session_id, session_date FROM marts.fct_problem_sections "
+                                         "ORDER BY session_id LIMIT 1").fetchall()
+        con.execute("UPDATE raw.performance_sessions SET _loaded_at = _loaded_at + INTERVAL 1 DAY WHERE id = ?", [session_id])
+
+    run_dbt(["build"], warehouse)
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stamped = con.execute("SELECT session_id = ? AS rebuilt, count(_built_at) > 0, count(*) = count(_built_at) "
+                              "FROM marts.fct_problem_sections GROUP BY ALL ORDER BY ALL", [session_id]).fetchall()
+        assert stamped == [(False, False, False), (True, True, True)]
+        # that day only: the other days' counts match the facts, so the build leaves them as they were
+        days = con.execute("SELECT activity_date = ? AS rebuilt, count(_built_at) > 0, count(*) = count(_built_at) "
+                           "FROM marts.agg_student_daily GROUP BY ALL ORDER BY ALL", [day]).fetchall()
+        assert days == [(False, False, False), (True, True, True)]

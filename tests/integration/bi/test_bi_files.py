@@ -75,9 +75,10 @@ def test_monthly_files_rewrite_only_the_months_that_changed(built_warehouse, tmp
 
     changed, vanished = months[-1], months[0]
     with duckdb.connect(str(warehouse)) as con:
-        # one session of the last month edited in place (same count), every session of the first month erased
-        con.execute(f"UPDATE marts.fct_sessions SET completion_percentage = 12.3456789 WHERE session_id = (SELECT min(session_id) "
-                    f"FROM marts.fct_sessions WHERE strftime(session_date, '%Y-%m') = '{changed}')")
+        # one session of the last month rewritten by a later build (same count), every session of the first
+        # month erased
+        con.execute(f"UPDATE marts.fct_sessions SET completion_percentage = 12.3456789, _built_at = _built_at + INTERVAL 1 HOUR "
+                    f"WHERE session_id = (SELECT min(session_id) FROM marts.fct_sessions WHERE strftime(session_date, '%Y-%m') = '{changed}')")
         con.execute(f"DELETE FROM marts.fct_sessions WHERE strftime(session_date, '%Y-%m') = '{vanished}'")
         total = con.execute("SELECT count(*) FROM marts.fct_sessions").fetchall()[0][0]
     third = export()

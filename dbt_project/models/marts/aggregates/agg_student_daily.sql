@@ -1,7 +1,10 @@
 {{
     config(
         materialized='incremental', unique_key='activity_date', incremental_strategy='delete+insert',
-        on_schema_change='fail', pre_hook="{{ migrate_column_type('problem_sections', 'bigint') }}",
+        on_schema_change='fail', pre_hook=[
+            "{{ migrate_column_type('problem_sections', 'bigint') }}",
+            "{{ migrate_add_column('_built_at', 'timestamp with time zone') }}",
+        ],
     )
 }}
 -- Practitioner x day (every user_key with sessions; is_student marks class members). Sums and counts are
@@ -79,7 +82,8 @@ select
     d.short_sessions,
     d.medium_sessions,
     d.long_sessions,
-    d._loaded_at
+    d._loaded_at,
+    {{ built_at() }} as _built_at
 from daily as d
 left join songs as g on g.session_date = d.session_date and g.user_key = d.user_key
 left join problems as pr on pr.session_date = d.session_date and pr.user_key = d.user_key

@@ -4,6 +4,7 @@
         unique_key='problem_section_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{{ migrate_add_column('_built_at', 'timestamp with time zone') }}",
         post_hook=[
             "{{ drop_rows_without_valid_copy('problem_section_id', ref('quarantine_problem_sections'), ref('int_problem_sections__validated')) }}"
         ],
@@ -32,6 +33,7 @@ select
     p.tempo_bpm,
     p.start_position_seconds,
     p.end_position_seconds,
-    p._loaded_at
+    p._loaded_at,
+    {{ built_at() }} as _built_at
 from problems as p
 join {{ ref('fct_sessions') }} as s on s.session_id = p.session_id
