@@ -5,9 +5,10 @@ and renamed, the manifest last, so a reader that follows the manifest never sees
 manifest lists, per mart, the columns and types as written, the row count, and each file's size and SHA-256.
 
 The facts and the user-day aggregate grow every day. They are written as one file per month of their date
-(``<mart>/<yyyy-mm>.<format>``), each with a fingerprint of its rows (``month_fingerprints``: count and
-dbt's build stamps, or an order-independent hash of their content); the next export rewrites only the months whose fingerprint changed and removes months that
-are gone, so a daily export costs the new day's month, not the whole history.
+(``<mart>/<yyyy-mm>.<format>``), each with a fingerprint of its rows (``month_fingerprints``: count and dbt's
+build stamps, or an order-independent hash of their content); the next export rewrites only the months whose
+fingerprint changed and removes months that are gone, so a daily export costs the new day's month, not the
+whole history.
 """
 
 from __future__ import annotations
@@ -103,8 +104,8 @@ def month_fingerprints(con, select: str, mart: str, date_column: str) -> dict[st
     SELECT and with any row of the month written, rewritten or removed.
 
     A mart whose writers stamp every row they write (dbt's ``_built_at``) is fingerprinted by the stamps: row
-    count, latest stamp and their sum, from two columns. Hashing every row's content cost 4.8 s of a 6-7 s daily
-    export at 10M sessions (the four monthly marts, 65M rows, every month read again for one new day). The one
+    count, latest stamp and their sum, from two columns. Hashing every row's content (the four monthly marts, 65M
+    rows at 10M sessions, all read again for one new day) took 1.3-1.7 s of a 3.4 s daily export, 0.4 s now. The one
     writer that changes mart rows in place without dbt is erasure, and only in ``NULLIFY_COLUMNS``; a mart with
     such a column, or without stamps, is fingerprinted by content.
     """
