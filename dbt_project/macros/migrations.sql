@@ -14,14 +14,15 @@
 {#
   Pre-hook of an incremental model one of whose columns changed type: with on_schema_change='fail', the first
   build after the upgrade would stop on a warehouse built before (agg_student_daily.problem_sections was a
-  sum of counts, HUGEINT on DuckDB and numeric on PostgreSQL; it is a count now, bigint).
+  sum of counts, HUGEINT on DuckDB and numeric on PostgreSQL; it is a count now, bigint; completion_sum was a
+  double and is an exact decimal(18,3) now).
 #}
 {% macro migrate_column_type(column, data_type) -%}
     {%- set existing = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) if execute -%}
     {%- set other_type = [] -%}
     {%- if existing -%}
         {%- for c in adapter.get_columns_in_relation(existing) -%}
-            {%- if c.name | lower == column and c.data_type | lower != data_type -%}
+            {%- if c.name | lower == column and normalized_type(c.data_type) != normalized_type(data_type) -%}
                 {%- do other_type.append(c.name) -%}
             {%- endif -%}
         {%- endfor -%}
@@ -31,6 +32,11 @@
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{# A type name as both adapters report it: DuckDB says DECIMAL(18,3) where PostgreSQL says numeric(18,3). #}
+{% macro normalized_type(data_type) -%}
+    {{- return(data_type | lower | replace('decimal', 'numeric') | replace(' ', '')) -}}
 {%- endmacro %}
 
 {#

@@ -23,16 +23,16 @@ TABLES = {
 
 
 def _contents(warehouse) -> dict:
-    """Every row of each table, minus load and build timestamps and float noise (sums run in any order)."""
+    """Every row of each table, minus load and build timestamps. Exactly: completion sums are decimals, so they do
+    not depend on the order the rows were added in."""
     out = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for schema, tables in TABLES.items():
             for table in tables:
-                cols = [c for c, t in con.execute(
-                    "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+                cols = [c for c, in con.execute(
+                    "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
                     [schema, table]).fetchall() if c not in ("_loaded_at", "_built_at")]
-                exprs = ", ".join(f'round("{c}", 6)' if c in ("completion_sum", "mean_completion", "completion_rate",
-                                                               "current_value") else f'"{c}"' for c in cols)
+                exprs = ", ".join(f'"{c}"' for c in cols)
                 out[table] = sorted(map(repr, con.execute(f"SELECT {exprs} FROM {schema}.{table}").fetchall()))
     return out
 

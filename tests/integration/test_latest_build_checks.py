@@ -83,3 +83,26 @@ def test_a_warehouse_built_before_the_stamps_gains_them_on_its_next_build(built_
         days = con.execute("SELECT activity_date = ? AS rebuilt, count(_built_at) > 0, count(*) = count(_built_at) "
                            "FROM marts.agg_student_daily GROUP BY ALL ORDER BY ALL", [day]).fetchall()
         assert days == [(False, False, False), (True, True, True)]
+
+
+def test_a_warehouse_with_completion_sums_as_doubles_gets_exact_sums_on_its_next_build(built_warehouse, tmp_path):
+    """completion_sum was a sum of doubles (its last bits moved with the order rows were added in); it is an
+    exact decimal now. An incremental build of an older warehouse converts the column instead of failing on the
+    schema change, and keeps every row's value."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse.warehouse_path, warehouse)
+    tables = ("agg_student_daily", "agg_usage_hourly")
+    with duckdb.connect(str(warehouse)) as con:
+        before = {}
+        for table in tables:
+            con.execute(f"ALTER TABLE marts.{table} ALTER completion_sum TYPE DOUBLE")
+            before[table] = con.execute(f"SELECT sum(completion_sum::DECIMAL(18, 3)) FROM marts.{table}").fetchone()[0]
+
+    run_dbt(["build"], warehouse)
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in tables:
+            (data_type,), = con.execute("SELECT data_type FROM duckdb_columns() WHERE schema_name = 'marts' "
+                                        "AND table_name = ? AND column_name = 'completion_sum'", [table]).fetchall()
+            assert data_type == "DECIMAL(18,3)", table
+            assert con.execute(f"SELECT sum(completion_sum) FROM marts.{table}").fetchone()[0] == before[table]

@@ -34,7 +34,7 @@ select
     session_date as activity_date,
     count(*) as sessions,
     sum(total_duration_seconds) as practice_seconds,
-    sum(completion_percentage) as completion_sum,
+    {{ exact_percentage_sum('completion_percentage') }} as completion_sum,
     count(completion_percentage) as completion_sessions,
     count(distinct song_mastered_that_day) as songs_first_mastered
 from goal_sessions

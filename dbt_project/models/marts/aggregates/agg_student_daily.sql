@@ -3,6 +3,7 @@
         materialized='incremental', unique_key='activity_date', incremental_strategy='delete+insert',
         on_schema_change='fail', pre_hook=[
             "{{ migrate_column_type('problem_sections', 'bigint') }}",
+            "{{ migrate_column_type('completion_sum', 'decimal(18,3)') }}",
             "{{ migrate_add_column('_built_at', 'timestamp with time zone') }}",
         ],
     )
@@ -51,7 +52,7 @@ daily as (
         cast(count(*) as bigint) as sessions,
         sum(s.total_duration_seconds) as practice_seconds,
         sum(s.active_duration_seconds) as active_seconds,
-        sum(s.completion_percentage) as completion_sum,
+        {{ exact_percentage_sum('s.completion_percentage') }} as completion_sum,
         count(s.completion_percentage) as completion_count,
         sum(case when s.duration_bucket = 'short' then 1 else 0 end) as short_sessions,
         sum(case when s.duration_bucket = 'medium' then 1 else 0 end) as medium_sessions,
@@ -76,7 +77,7 @@ select
     d.practice_seconds,
     d.active_seconds,
     d.completion_sum,
-    d.completion_sum / nullif(d.completion_count, 0) as mean_completion,
+    cast(d.completion_sum / nullif(d.completion_count, 0) as double precision) as mean_completion,
     coalesce(g.songs_practised, 0) as songs_practised,
     coalesce(pr.problem_sections, 0) as problem_sections,
     d.short_sessions,

@@ -1,5 +1,6 @@
 {{
-    config(materialized='incremental', unique_key='activity_date', incremental_strategy='delete+insert', on_schema_change='fail')
+    config(materialized='incremental', unique_key='activity_date', incremental_strategy='delete+insert', on_schema_change='fail',
+           pre_hook="{{ migrate_column_type('completion_sum', 'decimal(18,3)') }}")
 }}
 -- Date x UTC hour x device. active_users counts distinct users within the cell only: do not sum it across cells.
 with sessions as (
@@ -17,8 +18,9 @@ select
     count(*) as sessions,
     count(distinct user_key) as active_users,
     sum(total_duration_seconds) as practice_seconds,
-    sum(completion_percentage) as completion_sum,
-    avg(completion_percentage) as mean_completion,
+    {{ exact_percentage_sum('completion_percentage') }} as completion_sum,
+    cast({{ exact_percentage_sum('completion_percentage') }} / nullif(count(completion_percentage), 0) as double precision)
+        as mean_completion,
     sum(case when duration_bucket = 'short' then 1 else 0 end) as short_sessions,
     sum(case when duration_bucket = 'medium' then 1 else 0 end) as medium_sessions,
     sum(case when duration_bucket = 'long' then 1 else 0 end) as long_sessions,
