@@ -26,10 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def raw_only_copy(warehouse: Path, workdir: Path) -> Path:
+def raw_copy_path(warehouse: Path, workdir: Path) -> Path:
+    return workdir / f"raw-of-{warehouse.stem}.duckdb"
+
+
+def raw_only_copy(warehouse: Path, workdir: Path) -> None:
     import duckdb
 
-    base = workdir / f"raw-of-{warehouse.stem}.duckdb"
+    base = raw_copy_path(warehouse, workdir)
     if not base.exists():
         partial = base.with_suffix(".partial")
         partial.unlink(missing_ok=True)
@@ -40,7 +44,6 @@ def raw_only_copy(warehouse: Path, workdir: Path) -> Path:
                                         "AND schema_name = 'raw' ORDER BY 1").fetchall():
                 con.execute(f'CREATE TABLE raw."{table}" AS SELECT * FROM built.raw."{table}"')
         partial.rename(base)
-    return base
 
 
 def spill_peak(directory: Path, done: threading.Event, peak: list[int]) -> None:
@@ -58,7 +61,8 @@ def build_once(base: Path, workdir: Path, threads: int | None) -> dict:
     warehouse = workdir / "full-build.duckdb"
     for stale in (warehouse, warehouse.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
-    shutil.rmtree(warehouse.with_suffix(".duckdb.tmp"), ignore_errors=True)
+    spill_directory = warehouse.with_suffix(".duckdb.tmp")
+    shutil.rmtree(spill_directory, ignore_errors=True)
     shutil.copy(base, warehouse)
     target = workdir / "full-build-target"
     command = [str(Path(sys.executable).with_name("dbt")), "build", "--target-path", str(target),
@@ -68,7 +72,7 @@ def build_once(base: Path, workdir: Path, threads: int | None) -> dict:
     env = dbt_env(warehouse, DBT_LOG_PATH=str(workdir / "full-build-logs"),
                   DBT_EXCLUDE_RESOURCE_TYPES=PIPELINE_EXCLUDED_RESOURCE_TYPES)
     done, peak_spill = threading.Event(), [0]
-    sampler = threading.Thread(target=spill_peak, args=(warehouse.with_suffix(".duckdb.tmp"), done, peak_spill))
+    sampler = threading.Thread(target=spill_peak, args=(spill_directory, done, peak_spill))
     sampler.start()
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -82,14 +86,14 @@ def build_once(base: Path, workdir: Path, threads: int | None) -> dict:
     timed = [r for r in results["results"] if r["timing"]]
     first = min(dt.datetime.fromisoformat(r["timing"][0]["started_at"].rstrip("Z")) for r in timed)
 
-    def offset(r: dict, i: int, key: str) -> float:
-        return round((dt.datetime.fromisoformat(r["timing"][i][key].rstrip("Z")) - first).total_seconds(), 1)
+    def offset(r: dict, key: str) -> float:  # seconds since the first node, of the node's execute step
+        return round((dt.datetime.fromisoformat(r["timing"][-1][key].rstrip("Z")) - first).total_seconds(), 1)
 
     largest = sorted(timed, key=lambda r: -r["execution_time"])[:4]
     return {"threads": threads or "profile", "wall_s": round(wall, 1), "dbt_s": round(results["elapsed_time"], 1),
             "node_s": round(sum(r["execution_time"] for r in results["results"]), 1),
             "peak_mb": usage.ru_maxrss // 1024, "spill_peak_mb": peak_spill[0] // 2**20,
-            "largest": [(r["unique_id"].split(".")[-1], offset(r, -1, "started_at"), offset(r, -1, "completed_at"))
+            "largest": [(r["unique_id"].split(".")[-1], offset(r, "started_at"), offset(r, "completed_at"))
                         for r in sorted(largest, key=lambda r: r["timing"][-1]["started_at"])]}
 
 
@@ -105,11 +109,11 @@ def main() -> None:
     if args.copy_only:
         raw_only_copy(args.warehouse.resolve(), args.workdir)
         return
-    # in a process of its own: dbt is forked from this one, and a fork starts with its parent's resident memory,
-    # which the peak of the dbt process would then count
+    # in a process of its own, and DuckDB never imported here: dbt is forked from this process, and a fork starts
+    # with its parent's resident memory, which the peak of the dbt process would then count
     subprocess.run([sys.executable, __file__, str(args.warehouse), "--workdir", str(args.workdir), "--copy-only"],
                    check=True)
-    base = raw_only_copy(args.warehouse.resolve(), args.workdir)
+    base = raw_copy_path(args.warehouse.resolve(), args.workdir)
     print(f"memory_limit {os.environ.get('BI_DUCKDB_MEMORY_LIMIT', 'the default')}, raw copy {base}")
     for _ in range(args.repeat):
         print(json.dumps(build_once(base, args.workdir, args.threads)), flush=True)

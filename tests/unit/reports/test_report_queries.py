@@ -8,7 +8,7 @@ import pytest
 from chordme_bi.reports.queries import Scope, session_totals, session_types, student_stats
 
 # One student's 8 sessions: their mean completion, 353.4 / 8 = 44.175, sits on a rounding tie. Added as doubles
-# in this order the sum is 353.40000000000003 (mean 44.18), in the reverse order 353.4 (mean 44.17).
+# in this order the sum is 353.40000000000003, in the reverse order 353.4 (Python's round(mean, 2): 44.18, 44.17).
 COMPLETIONS = [37.5, 43.9, 50.8, 77.8, 52.1, 39.3, 49.0, 3.0]
 
 
