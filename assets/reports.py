@@ -12,6 +12,7 @@ from typing import Optional
 import dagster as dg
 
 from chordme_bi.reports.config import ReportPeriod, ReportType
+from chordme_bi.reports.inputs import REPORT_MARTS
 from chordme_bi.reports.publish import code_version
 from orchestration.resources import ChordmeBIResource
 
@@ -27,23 +28,9 @@ FILE_FORMATS = ("json", "csv", "html", "pdf")
 MAKE_RUN_TAG = {"chordme/make_run": "true"}
 
 
-def _marts(*names: str) -> list[dg.AssetKey]:
-    return [dg.AssetKey(["marts", name]) for name in names]
-
-
+# What each report asset reads (its window's rows of these marts; the assets filter no users, classes or bands).
 REPORT_DEPS: dict[ReportType, list[dg.AssetKey]] = {
-    ReportType.STUDENT_PROGRESS: _marts("fct_sessions", "agg_student_daily", "fct_problem_sections", "fct_goal_progress",
-                                        "agg_goal_progress_daily",
-                                        "bridge_class_students", "bridge_band_members", "dim_bands"),
-    ReportType.BAND_COLLABORATION: _marts("agg_band_performances", "dim_bands", "bridge_band_members", "bridge_class_students"),
-    ReportType.USAGE_PATTERNS: _marts("agg_usage_hourly", "agg_events_daily", "fct_sessions", "fct_performance_events",
-                                      "bridge_class_students", "bridge_band_members", "dim_bands"),
-    ReportType.PERFORMANCE_TRENDS: _marts("agg_platform_daily", "fct_sessions", "bridge_class_students",
-                                          "bridge_band_members", "dim_bands"),
-    ReportType.COMPARATIVE_ANALYSIS: _marts("fct_sessions", "bridge_class_students", "bridge_band_members", "dim_bands"),
-    ReportType.GOAL_TRACKING: _marts("fct_goal_progress", "agg_goal_progress_daily", "fct_sessions", "bridge_class_students", "bridge_band_members",
-                                     "dim_bands"),
-}
+    report_type: [dg.AssetKey(["marts", mart]) for mart in marts] for report_type, marts in REPORT_MARTS.items()}
 
 
 REPORTS_CODE_VERSION = code_version()
@@ -89,7 +76,8 @@ def build_report_asset(report_type: ReportType, period: ReportPeriod, partitions
                              "; ".join(f"{fmt}: {error}" for fmt, error in published.failed.items()),
                              metadata={f"file/{fmt}": str(paths[0]) for fmt, paths in written.items() if paths})
         context.log.info(f"{report['report_id']}: {report['summary']['status']}, "
-                         f"{'files written' if published.written else 'unchanged, files kept'}")
+                         f"{'files written' if published.written else 'unchanged, files kept'}"
+                         f"{'' if published.built else ' (its inputs are those of the files: not built again)'}")
         metrics = {f"metric/{k}": v for k, v in report["summary"]["key_metrics"].items() if isinstance(v, (int, float))}
         return dg.MaterializeResult(
             data_version=dg.DataVersion(published.data_version),
@@ -101,6 +89,7 @@ def build_report_asset(report_type: ReportType, period: ReportPeriod, partitions
                 "insights": len(report["insights"]),
                 "recommendations": len(report["recommendations"]),
                 "rewritten": published.written,
+                "rebuilt": published.built,
                 **metrics,
                 **{f"file/{fmt}": dg.MetadataValue.path(str(paths[0])) for fmt, paths in written.items() if paths},
             },

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from chordme_bi.bi.marts import SCHEMA, columns, export_select, quote
+from chordme_bi.bi.marts import SCHEMA, change_measure, export_select, quote
 from chordme_bi.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from chordme_bi.warehouse import read_only
 
@@ -103,19 +103,11 @@ def month_fingerprints(con, select: str, mart: str, date_column: str) -> dict[st
     """Month (``yyyy-mm`` or UNDATED) -> (rows, fingerprint) of ``mart``; the fingerprint changes with the export
     SELECT and with any row of the month written, rewritten or removed.
 
-    A mart whose writers stamp every row they write (dbt's ``_built_at``) is fingerprinted by the stamps: row
-    count, latest stamp and their sum, from two columns. Hashing every row's content (the four monthly marts, 65M
-    rows at 10M sessions, all read again for one new day) took 1.3-1.7 s of a 3.4 s daily export, 0.4 s now. The one
-    writer that changes mart rows in place without dbt is erasure, and only in ``NULLIFY_COLUMNS``; a mart with
-    such a column, or without stamps, is fingerprinted by content.
+    Measured by ``change_measure``: dbt's build stamps, or the content where erasure may change rows in place.
+    Hashing every row's content (the four monthly marts, 65M rows at 10M sessions, all read again for one new day)
+    took 1.3-1.7 s of a 3.4 s daily export, 0.4 s with the stamps.
     """
-    from chordme_bi.quality.rules import NULLIFY_COLUMNS
-
-    names = {c.name.lower() for c in columns(con, mart)}
-    if "_built_at" in names and not names & set(NULLIFY_COLUMNS):
-        measure = "max(_built_at), sum(epoch_us(_built_at))"
-    else:
-        measure = "bit_xor(hash(m))"
+    measure = change_measure(con, mart)
     # the export SELECT (columns, their order and casts) is part of what the files hold
     shape = hashlib.sha256(select.encode()).hexdigest()[:12]
     # Months as dates, named in Python: formatting each row's month as text was half the cost of content

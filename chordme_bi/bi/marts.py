@@ -41,6 +41,25 @@ def columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[Column]:
     return [Column(name, dtype) for name, dtype in rows]
 
 
+def change_measure(con: duckdb.DuckDBPyConnection, mart: str, read_columns: tuple[str, ...] | None = None) -> str:
+    """Aggregate SQL over ``marts.<mart> AS m`` that, with ``count(*)``, changes whenever a row is written,
+    rewritten or removed (the fingerprints of export months and of report inputs).
+
+    A mart whose writers stamp every row they write (dbt's ``_built_at``) is measured by the stamps: latest stamp
+    and their sum, one column to read instead of every row's content. The one writer that changes mart rows in
+    place without dbt is erasure, and only in ``NULLIFY_COLUMNS``: a mart with such a column, or without stamps,
+    is measured by an order-independent hash of its content (of ``read_columns`` when given).
+    """
+    from chordme_bi.quality.rules import NULLIFY_COLUMNS
+
+    names = {c.name.lower() for c in columns(con, mart)}
+    if "_built_at" in names and not names & set(NULLIFY_COLUMNS):
+        return "max(m._built_at), sum(epoch_us(m._built_at))"
+    if read_columns:
+        return f"bit_xor(hash({', '.join(f'm.{quote(c)}' for c in read_columns)}))"
+    return "bit_xor(hash(m))"
+
+
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 
 

@@ -1,15 +1,21 @@
 """Keep a report's files in step with the warehouse without writing what did not change.
 
 ``publish_report`` is what the report assets (one file set per partition) and the benchmark call. A file set
-``<directory>/<stem>.<format>`` has a state file, ``<directory>/.published/<stem>.json``: its data version (a
-hash of the report without ``generated_at``, and of the code) and its files. The report is built every time;
-when its data version is the state's and every file is there, the files are left as they are (nothing is
-rendered, downstream assets are not marked stale). Otherwise the formats are written one by one; the state is
-saved only when all of them were, so a format that failed is written again next time.
+``<directory>/<stem>.<format>`` has a state file, ``<directory>/.published/<stem>.json``: the fingerprint of
+what the report read (``chordme_bi.reports.inputs``), its data version (a hash of the report without
+``generated_at``, and of the code) and its files.
 
-Why not skip the build too when the query results are those of last time: DuckDB's parallel sums of doubles
-differ in their last bits from one run to the next over the same rows, so the big reports' results never
-compare equal (measured at 10M sessions: 0 of 12 in the benchmark's incremental run).
+- The inputs' fingerprint is the state's and every file is there: the report is not even built; it is read
+  back from its JSON file (so this needs ``json`` among the formats). A closed month after a new day costs
+  its fingerprint only.
+- Otherwise the report is built. When its data version is the state's and every file is there, the files are
+  left as they are (nothing is rendered, downstream assets are not marked stale).
+- Otherwise the formats are written one by one; the state is saved only when all of them were, so a format
+  that failed is written again next time.
+
+Why the inputs and not the query results: DuckDB's parallel sums of doubles differ in their last bits from one
+run to the next over the same rows, so the big reports' results never compared equal (measured at 10M
+sessions: 0 of 12 in the benchmark's incremental run, before completion sums became exact decimals).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ if TYPE_CHECKING:  # duckdb and the engine load when a report is published, not 
     import duckdb
 
     from chordme_bi.reports.config import ReportConfig
+    from chordme_bi.reports.inputs import ReportInputs
 
 STATE_DIR = ".published"
 
@@ -50,6 +57,7 @@ class Published:
     files: dict[str, list[Path]]  # format -> the files that hold it
     failed: dict[str, str] = field(default_factory=dict)  # format -> error, when its renderer raised
     written: bool = True  # False: the files held this report already and were kept
+    built: bool = True  # False: its inputs were those of the files, so it was read back from its JSON file
 
 
 def _read_state(path: Path) -> dict | None:
@@ -78,27 +86,49 @@ def _write_each(report: dict, directory: Path, stem: str, formats: tuple[str, ..
     return written, failed
 
 
+def _read_report(path: Path) -> dict | None:
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def _save_state(state_path: Path, state: dict) -> None:
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = state_path.with_suffix(".tmp")
+    partial.write_text(json.dumps(state))
+    os.replace(partial, state_path)  # never a half-written state next to whole files
+
+
 def publish_report(con: duckdb.DuckDBPyConnection, config: ReportConfig, directory: Path, stem: str,
-                   formats: Iterable[str], *, today=None) -> Published:
+                   formats: Iterable[str], *, today=None, inputs: ReportInputs | None = None) -> Published:
     """Build the report for ``config.window(today)`` and write ``<directory>/<stem>.<format>`` unless the files
-    hold it already; a renderer's error is returned in ``failed``, not raised."""
+    hold it already; a renderer's error is returned in ``failed``, not raised. ``inputs``: the connection's
+    mart fingerprints, shared by the reports published through it (one is made otherwise)."""
     from chordme_bi.reports.engine import content_hash, generate_report
+    from chordme_bi.reports.inputs import ReportInputs
 
     formats = tuple(formats)
     state_path = directory / STATE_DIR / f"{stem}.json"
     state = _read_state(state_path)
+    start, end = config.window(today)
+    inputs_version = (inputs or ReportInputs(con)).fingerprint(config, start, end, code_version())
+    kept = _files_of(state, directory, formats) if state else None
+    if kept and state.get("inputs_version") == inputs_version and "json" in kept:
+        report = _read_report(kept["json"][0])
+        if report is not None:
+            return Published(report, state["data_version"], kept, written=False, built=False)
     report = generate_report(con, config, today=today)
     version = hashlib.sha256(f"{content_hash(report)}:{code_version()}".encode()).hexdigest()[:16]
-    kept = _files_of(state, directory, formats) if state and state.get("data_version") == version else None
-    if kept:
+    if kept and state.get("data_version") == version:
+        if state.get("inputs_version") != inputs_version:  # the same report from other rows: skip the build next time
+            _save_state(state_path, {**state, "inputs_version": inputs_version})
         return Published(report, version, kept, written=False)
     files, failed = _write_each(report, directory, stem, formats)
     if failed:  # some files may hold this report, others the last one: the next call writes again
         state_path.unlink(missing_ok=True)
     else:
-        state_path.parent.mkdir(parents=True, exist_ok=True)
-        partial = state_path.with_suffix(".tmp")
-        partial.write_text(json.dumps({"data_version": version,
-                                       "files": {fmt: [p.name for p in paths] for fmt, paths in files.items()}}))
-        os.replace(partial, state_path)  # never a half-written state next to whole files
+        _save_state(state_path, {"data_version": version, "inputs_version": inputs_version,
+                                 "files": {fmt: [p.name for p in paths] for fmt, paths in files.items()}})
     return Published(report, version, files, failed)

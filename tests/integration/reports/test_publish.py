@@ -49,12 +49,14 @@ def test_changed_inputs_in_the_window_write_the_files_again(warehouse, tmp_path)
     out = tmp_path / "out"
     first = publish(warehouse, out)
     with duckdb.connect(str(warehouse)) as con:
-        moved = con.execute("""UPDATE marts.fct_sessions SET total_duration_seconds = total_duration_seconds + 600
+        # as dbt's incremental build rewrites a day: new values, new build stamps
+        moved = con.execute("""UPDATE marts.fct_sessions SET total_duration_seconds = total_duration_seconds + 600,
+                                                              _built_at = now()
                                WHERE session_id = (SELECT min(session_id) FROM marts.fct_sessions
                                                    WHERE session_date >= DATE '2026-10-01' AND session_date < DATE '2026-11-01')""").fetchall()
     assert moved == [(1,)]
     second = publish(warehouse, out)
-    assert second.written and second.data_version != first.data_version
+    assert second.built and second.written and second.data_version != first.data_version
     with duckdb.connect(str(warehouse), read_only=True) as con:
         fresh = generate_report(con, CONFIG)
     assert json.loads((out / "2026-10.json").read_text())["summary"] == fresh["summary"]
@@ -64,17 +66,50 @@ def test_a_change_outside_the_window_writes_nothing(warehouse, tmp_path):
     out = tmp_path / "out"
     publish(warehouse, out)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("""UPDATE marts.fct_sessions SET total_duration_seconds = total_duration_seconds + 600
+        con.execute("""UPDATE marts.fct_sessions SET total_duration_seconds = total_duration_seconds + 600,
+                                                     _built_at = now()
                        WHERE session_date < DATE '2026-10-01'""")
     before = stamps(out)
-    assert not publish(warehouse, out).written and stamps(out) == before
+    again = publish(warehouse, out)
+    assert again.built and not again.written and stamps(out) == before  # rows it reads were rebuilt: built again
+    assert not publish(warehouse, out).built  # the state took the new fingerprint
+
+
+def test_a_new_day_after_the_window_does_not_even_build_the_report(warehouse, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    first = publish(warehouse, out)
+    with duckdb.connect(str(warehouse)) as con:
+        # a day after the window, as the incremental build appends it (new ids, new build stamps)
+        added = con.execute("""INSERT INTO marts.fct_sessions
+                               SELECT * REPLACE (session_id + 10000000 AS session_id, DATE '2026-11-01' AS session_date,
+                                                 now() AS _built_at)
+                               FROM marts.fct_sessions WHERE session_date = DATE '2026-10-31'""").fetchone()[0]
+        con.execute("""INSERT INTO marts.agg_usage_hourly SELECT * REPLACE (DATE '2026-11-01' AS activity_date)
+                       FROM marts.agg_usage_hourly WHERE activity_date = DATE '2026-10-31'""")
+    assert added > 0
+    import chordme_bi.reports.engine as engine
+
+    def must_not_build(*args, **kwargs):
+        raise AssertionError("the report was built although nothing it reads changed")
+
+    monkeypatch.setattr(engine, "generate_report", must_not_build)
+    before = stamps(out)
+    kept = publish(warehouse, out)
+    assert not kept.built and not kept.written and stamps(out) == before
+    assert kept.data_version == first.data_version and kept.files == first.files
+    assert kept.report["summary"] == first.report["summary"] and kept.report["report_id"] == first.report["report_id"]
+    # without the JSON file among the formats there is nothing to read the report back from: it is built
+    with pytest.raises(AssertionError, match="nothing it reads changed"):
+        publish(warehouse, out, formats=("csv",))
 
 
 def test_files_of_another_version_are_written_again(warehouse, tmp_path):
     out = tmp_path / "out"
     first = publish(warehouse, out)
     state_path = out / STATE_DIR / "2026-10.json"
-    state_path.write_text(json.dumps({**json.loads(state_path.read_text()), "data_version": "older code"}))
+    # what a change to the engine does: another code version, in both the data version and the inputs' fingerprint
+    state_path.write_text(json.dumps({**json.loads(state_path.read_text()), "data_version": "older code",
+                                      "inputs_version": "older code"}))
     second = publish(warehouse, out)
     assert second.written and json.loads(state_path.read_text())["data_version"] == first.data_version
     state_path.write_text("{torn")
