@@ -169,4 +169,8 @@ def test_materialize_report_asset(built_warehouse, tmp_path):
     events = [second.asset_materializations_for_node(asset.node_def.name)[0], first.asset_materializations_for_node(asset.node_def.name)[0]]
     assert events[0].tags["dagster/data_version"] == events[1].tags["dagster/data_version"]
     assert events[0].metadata["rewritten"].value is False
+    assert events[1].metadata["rebuilt"].value is True and events[0].metadata["rebuilt"].value is False
+    # the report read back from its file gives the run the same metadata as the one built
+    assert events[0].metadata["summary"] == events[1].metadata["summary"]
+    assert events[0].metadata["metric/total_sessions"] == events[1].metadata["metric/total_sessions"]
     assert (directory / "2026-10-01.json").stat().st_mtime_ns == mtime
