@@ -46,9 +46,11 @@ def change_measure(con: duckdb.DuckDBPyConnection, mart: str, read_columns: tupl
     rewritten or removed (the fingerprints of export months and of report inputs).
 
     A mart whose writers stamp every row they write (dbt's ``_built_at``) is measured by the stamps: latest stamp
-    and their sum, one column to read instead of every row's content. The one writer that changes mart rows in
-    place without dbt is erasure, and only in ``NULLIFY_COLUMNS``: a mart with such a column, or without stamps,
-    is measured by an order-independent hash of its content (of ``read_columns`` when given).
+    and their sum, one column to read instead of every row's content. Outside dbt's builds, the one writer that
+    changes mart rows in place is erasure, and only in ``NULLIFY_COLUMNS``: a mart with such a column, or without
+    stamps, is measured by an order-independent hash of its content (of ``read_columns`` when given). dbt's type
+    migrations (``migrate_column_type``) change values in place too, with their column's type: a fingerprint
+    that must see them also takes the column types.
     """
     from chordme_bi.quality.rules import NULLIFY_COLUMNS
 

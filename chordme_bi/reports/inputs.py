@@ -1,16 +1,17 @@
 """What a report reads from the marts, and a fingerprint of it: equal fingerprints, equal reports.
 
 A report for the window [start, end) reads the marts of ``REPORT_MARTS`` (plus ``SCOPE_MARTS`` when it filters
-users, a class or a band), and of a dated mart only rows dated before ``end`` (``MART_READS``); nothing else but
-its config and the engine's code (``chordme_bi/reports/engine.py``). ``tests/integration/reports/
-test_report_inputs.py`` holds every report type to that: the SQL it runs names no other mart, and deleting or
-changing what lies outside those rows leaves the report as it was.
+users, a class or a band), and of a dated mart only rows dated before ``end`` (``MART_READS``); besides them,
+only its config and the code of ``chordme_bi/reports`` (``publish.code_version``) shape it, run by DuckDB and
+pandas. ``tests/integration/reports/test_report_inputs.py`` holds every report type to that: the SQL it runs
+names no other mart, and deleting or changing what lies outside those rows leaves the report as it was.
 
 So once a report's files hold the report of a fingerprint, the next call with the same fingerprint need not
-build it again (``publish_report``). After a new day lands, every report whose window ended before it keeps
-its files for the cost of the fingerprint. The fingerprint of a mart is per day, from dbt's build stamps or
-the rows' content (``chordme_bi.bi.marts.change_measure``), computed once per connection for all the reports
-published through one ``ReportInputs``.
+build it again (``publish_report``). After a new day lands, every unfiltered report whose window ended before it
+keeps its files for the cost of the fingerprint (a filtered one reads the events fact, fingerprinted whole, so
+it is built again). The fingerprint of a mart is its column types and, per day, the row count and dbt's build
+stamps or the rows' content (``chordme_bi.bi.marts.change_measure``), computed once per connection for all the
+reports published through one ``ReportInputs``; the DuckDB and pandas versions are part of it.
 """
 
 from __future__ import annotations
@@ -74,17 +75,18 @@ def marts_read(config: ReportConfig) -> tuple[str, ...]:
 
 
 class ReportInputs:
-    """Fingerprints of the marts one connection sees, computed on first use and kept: open one per connection
-    (a read-only snapshot; the warehouse cannot change under it) and pass it to every ``publish_report``."""
+    """Fingerprints of the marts one connection sees, computed on first use and kept: open one per read-only
+    connection (no writer can change the file while it is open) and pass it to every ``publish_report``."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self._con = con
         self._days: dict[str, dict[date | None, tuple]] = {}
+        self._types: dict[str, list[str]] = {}
 
     def _mart_days(self, mart: str) -> dict[date | None, tuple]:
         """Day (None: the whole mart, for undated reads) -> (rows, measure of their stamps or content)."""
         if mart not in self._days:
-            from chordme_bi.bi.marts import SCHEMA, change_measure, quote
+            from chordme_bi.bi.marts import SCHEMA, change_measure, columns, quote
 
             read = MART_READS[mart]
             measure = change_measure(self._con, mart, read.columns)
@@ -92,15 +94,21 @@ class ReportInputs:
             rows = self._con.execute(f"SELECT {day} AS day, count(*), {measure} FROM {SCHEMA}.{quote(mart)} AS m "
                                      "GROUP BY ALL").fetchall()
             self._days[mart] = {d: tuple(str(v) for v in rest) for d, *rest in rows}
+            # a column's type changed in place (a migration pre-hook) keeps counts and stamps
+            self._types[mart] = [f"{c.name}:{c.type}" for c in columns(self._con, mart)]
         return self._days[mart]
 
     def fingerprint(self, config: ReportConfig, start: date, end: date, code_version: str) -> str:
         """Hash of what the report of [start, end) reads, its config, and ``code_version``."""
+        import duckdb
+        import pandas
+
         from chordme_bi.reports.engine import config_dict
 
         digest = hashlib.sha256(json.dumps(
             {"config": config_dict(config, start, end), "include_recommendations": config.include_recommendations,
-             "include_detailed_breakdown": config.include_detailed_breakdown, "code": code_version},
+             "include_detailed_breakdown": config.include_detailed_breakdown, "code": code_version,
+             "duckdb": duckdb.__version__, "pandas": pandas.__version__},
             sort_keys=True).encode())
         for mart in sorted(marts_read(config)):
             days = self._mart_days(mart)
@@ -108,5 +116,5 @@ class ReportInputs:
                 kept = sorted((d, v) for d, v in days.items() if d is not None and d < end)
             else:  # one entry: the whole mart
                 kept = list(days.items())
-            digest.update(json.dumps([mart, [(str(d), v) for d, v in kept]]).encode())
+            digest.update(json.dumps([mart, self._types[mart], [(str(d), v) for d, v in kept]]).encode())
         return digest.hexdigest()[:16]

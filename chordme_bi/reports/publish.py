@@ -115,9 +115,11 @@ def publish_report(con: duckdb.DuckDBPyConnection, config: ReportConfig, directo
     start, end = config.window(today)
     inputs_version = (inputs or ReportInputs(con)).fingerprint(config, start, end, code_version())
     kept = _files_of(state, directory, formats) if state else None
-    if kept and state.get("inputs_version") == inputs_version and "json" in kept:
+    if kept and "json" in kept:
         report = _read_report(kept["json"][0])
-        if report is not None:
+        if report is None:  # unreadable: written again like a missing file
+            kept = None
+        elif state.get("inputs_version") == inputs_version and state.get("data_version"):
             return Published(report, state["data_version"], kept, written=False, built=False)
     report = generate_report(con, config, today=today)
     version = hashlib.sha256(f"{content_hash(report)}:{code_version()}".encode()).hexdigest()[:16]

@@ -40,9 +40,9 @@ def test_the_same_report_writes_nothing(warehouse, tmp_path):
     assert sorted(first.files) == sorted(FORMATS) and all(p.exists() for ps in first.files.values() for p in ps)
     before = stamps(out)
     again = publish(warehouse, out)
-    assert not again.written and again.files == first.files
+    assert not again.built and not again.written and again.files == first.files
     assert again.data_version == first.data_version and stamps(out) == before
-    assert again.report["summary"] == json.loads((out / "2026-10.json").read_text())["summary"]
+    assert again.report["summary"] == first.report["summary"] and again.report["data"].keys() == first.report["data"].keys()
 
 
 def test_changed_inputs_in_the_window_write_the_files_again(warehouse, tmp_path):
@@ -62,7 +62,7 @@ def test_changed_inputs_in_the_window_write_the_files_again(warehouse, tmp_path)
     assert json.loads((out / "2026-10.json").read_text())["summary"] == fresh["summary"]
 
 
-def test_a_change_outside_the_window_writes_nothing(warehouse, tmp_path):
+def test_rows_rebuilt_before_the_window_build_the_report_but_write_nothing(warehouse, tmp_path):
     out = tmp_path / "out"
     publish(warehouse, out)
     with duckdb.connect(str(warehouse)) as con:
@@ -101,6 +101,16 @@ def test_a_new_day_after_the_window_does_not_even_build_the_report(warehouse, tm
     # without the JSON file among the formats there is nothing to read the report back from: it is built
     with pytest.raises(AssertionError, match="nothing it reads changed"):
         publish(warehouse, out, formats=("csv",))
+
+
+def test_an_unreadable_json_file_is_written_again(warehouse, tmp_path):
+    out = tmp_path / "out"
+    first = publish(warehouse, out)
+    (out / "2026-10.json").write_text('{"report_id": "cut off')
+    again = publish(warehouse, out)
+    assert again.built and again.written and again.data_version == first.data_version
+    assert json.loads((out / "2026-10.json").read_text())["summary"] == first.report["summary"]
+    assert not publish(warehouse, out).built
 
 
 def test_files_of_another_version_are_written_again(warehouse, tmp_path):

@@ -159,3 +159,17 @@ def _a_read_column(path, mart: str) -> str:
         names = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = "
                                            "'marts' AND table_name = ? ORDER BY ordinal_position", [mart]).fetchall()]
     return next(n for n in reversed(names) if n not in ("_built_at", "_loaded_at", MART_READS[mart].date_column))
+
+
+def test_a_column_type_changed_in_place_changes_the_fingerprint(built_warehouse, window, tmp_path):
+    """dbt's type migrations (migrate_column_type) rewrite values without new rows or stamps."""
+    start, end, _ = window
+    cfg = config(window, ReportType.COMPARATIVE_ANALYSIS, {})
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(built_warehouse.warehouse_path, path)
+    with duckdb.connect(str(path), read_only=True) as con:
+        first = ReportInputs(con).fingerprint(cfg, start, end, "c")
+    with duckdb.connect(str(path)) as con:
+        con.execute("ALTER TABLE marts.fct_sessions ALTER COLUMN completion_percentage TYPE DECIMAL(9, 3)")
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert ReportInputs(con).fingerprint(cfg, start, end, "c") != first
