@@ -73,3 +73,31 @@ def test_repeated_values_groups_only_the_blocks_with_repeats_when_dense(con):
     sparse = "(select i * 1000003 as v from range(1, 300000) t(i))"
     assert _groups_at_the_end(con, str(keys.duckdb__repeated_values(sparse, "v"))) == 299999
     assert _groups_at_the_end(con, str(keys.default__repeated_values(dense, "v"))) == 299999
+
+
+def test_session_verdicts_from_bitmaps_equal_those_of_the_join(con):
+    """The full build's bitmap lookup (duckdb__session_verdicts) against what the join of session_rejections()
+    says: whether an event's session is staged, and whether none of its copies is valid."""
+    facts = _macros("facts.sql")
+    staged = """(select i as session_id from range(-70000, 200000, 3) t(i)
+                 union all select * from (values (65535), (65536), (-1), (-65536), (-65537), (131071)) x(session_id)
+                 union all select 30)"""  # 30 is also in range: a repeated id
+    exceptions = """(select * from (values (30, ''), (30, 'negative_duration'), (33, 'negative_duration'),
+                                           (-1, 'missing_user'), (65536, 'missing_user'), (65535, ''))
+                     x(session_id, rejection_reasons))"""
+    events = """(select i as session_id from range(-70010, 200010) t(i)
+                 union all select * from (values (null), (65535), (65536), (-1), (-65536), (-65537), (131071),
+                                                 (9223372036854775807)) x(session_id))"""
+    query = (f"select e.session_id, {facts.session_bit('e', 'staged')}, {facts.session_bit('e', 'rejected')} "
+             f"from {events} as e {facts.session_bitmaps_join('e', staged, exceptions)}")
+    got = Counter(con.execute(query).fetchall())
+    staged_ids = {r[0] for r in con.execute(f"select session_id from {staged}").fetchall()}
+    reasons: dict[int, list[str]] = {}
+    for session_id, reason in con.execute(f"select * from {exceptions}").fetchall():
+        reasons.setdefault(session_id, []).append(reason)
+    rejected = {s for s, rs in reasons.items() if min(rs) != ""}  # no valid copy
+    expected = Counter((s, s in staged_ids, s in rejected)
+                       for (s,) in con.execute(f"select session_id from {events}").fetchall())
+    assert got == expected
+    assert {30, -1, 65535}.issubset(staged_ids) and rejected == {33, -1, 65536}
+    assert expected[(None, False, False)] == 1 and expected[(-65537, True, False)] == 2

@@ -13,10 +13,11 @@
 {%- set columns = ['event_id', 'session_id', 'event_type', 'event_at', 'position_seconds', 'chord_at_position',
                    'section_name', 'created_at', '_loaded_at'] %}
 {%- set duplicate_key = ['session_id', 'event_type', 'event_at', 'position_seconds'] %}
+{%- set verdicts = session_verdicts('e', 'select session_id from touched' if is_incremental() else none) %}
 {%- set checks = [
     ("e.copy_number > 1", "duplicate_primary_key"),
     ("e.copy_number = 1 and e.duplicate_number > 1", "duplicate_event"),
-] + session_checks() + [
+] + session_checks(verdicts) + [
     ("e.event_type is null or e.event_type not in ('pause', 'play', 'rewind', 'fast_forward', 'tempo_change', 'seek')", "invalid_event_type"),
     ("e.event_at is null", "missing_timestamp"),
     ("e.position_seconds < 0", "negative_position"),
@@ -95,7 +96,5 @@ select
     e.duplicate_number,
     {{ rejection_reasons(checks) }} as rejection_reasons
 from numbered as e
-left join (
-    {{ session_rejections('select session_id from touched' if is_incremental() else none) }}
-) as s on s.session_id = e.session_id
+{{ verdicts.join }}
 where e.is_repeated or {{ any_rejection(checks) }}
