@@ -100,20 +100,13 @@
 {%- endmacro %}
 
 {#
-  The checks of a row that hangs off a session (event, problem section): its session does not exist, or no
-  copy of it is valid. By default against session_rejections() joined as `s`; ``verdicts`` (from
-  session_verdicts()) says how else they are looked up.
+  The checks of a row that hangs off a session (event, problem section), with the lookups of session_verdicts():
+  its session does not exist, or no copy of it is valid.
 #}
-{% macro session_checks(verdicts=none) -%}
-    {%- if verdicts %}
+{% macro session_checks(verdicts) -%}
     {{ return([
         ("not (" ~ verdicts.exists ~ ")", "orphan_session"),
         (verdicts.rejected, "session_rejected"),
-    ]) }}
-    {%- endif %}
-    {{ return([
-        ("s.session_id is null", "orphan_session"),
-        ("s.session_id is not null and s.rejection_reasons <> ''", "session_rejected"),
     ]) }}
 {%- endmacro %}
 
@@ -122,7 +115,7 @@
   brings in `s`, and two expressions, ``exists`` and ``rejected``, for session_checks(verdicts).
 
   By default `s` is session_rejections(): every staged session (10M at 10M sessions) in a hash table that the
-  47M events probe. That join is what suffers when the build shares its memory limit: with another query holding
+  rows probe (47M events). That join is what suffers when the build shares its memory limit: with another query holding
   memory it goes external and spills the events that probe it (int_events__exceptions at 10M sessions: 10-12 s
   alone at 1500MB, 15 s at 700MB with 2.1 GB spilled, 25-42 s in the full builds that hit it; 6.1-6.5 s and
   0.4-0.9 GB without the join).

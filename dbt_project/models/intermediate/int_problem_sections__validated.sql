@@ -11,6 +11,7 @@
 -- row, and fct_problem_sections' incremental filter sat above it). Every rule looks only inside one session,
 -- so an incremental run revalidates whole sessions: those with newly loaded problem sections and those
 -- validated again in int_sessions__exceptions, as int_events__exceptions does.
+{%- set verdicts = session_verdicts('p', 'select session_id from touched' if is_incremental() else none) %}
 with
 {% if is_incremental() %}
 touched as materialized (
@@ -33,15 +34,13 @@ checked as (
         p.*,
         {{ rejection_reasons([
             ("p.copy_number > 1", "duplicate_primary_key"),
-        ] + session_checks() + [
+        ] + session_checks(verdicts) + [
             ("p.problem_type is null or p.problem_type not in ('frequent_pauses', 'multiple_rewinds', 'tempo_struggles')", "invalid_problem_type"),
             ("p.severity_score is null or p.severity_score < 1 or p.severity_score > 5", "severity_out_of_range"),
             ("p.end_position_seconds < p.start_position_seconds", "end_before_start"),
         ]) }} as rejection_reasons
     from problems as p
-    left join (
-        {{ session_rejections('select session_id from touched' if is_incremental() else none) }}
-    ) as s on s.session_id = p.session_id
+    {{ verdicts.join }}
 )
 
 select * from checked

@@ -31,7 +31,7 @@
 -- The staged sessions that are not simply accepted, with their rejection reasons ('' when accepted): every
 -- copy of a repeated id (the accepted one too) and every rejected session. fct_sessions takes every staged
 -- session whose id is not here, and the accepted rows that are; quarantine_performance_sessions takes the
--- rejected rows. session_rejections() reads it for the rows that hang off a session.
+-- rejected rows. session_verdicts() reads it for the rows that hang off a session.
 -- Only these rows (about 0.6 %) are written: a table of every session with its verdict (the model this one
 -- replaced, int_sessions__validated) wrote the 10M sessions a second time. At 10M sessions, alone: 7.0 s
 -- for it and 7.4 s for fct_sessions against 2.2 s and 7.6 s.
