@@ -57,9 +57,9 @@ def change_measure(con: duckdb.DuckDBPyConnection, mart: str, read_columns: tupl
     names = {c.name.lower() for c in columns(con, mart)}
     if "_built_at" in names and not names & set(NULLIFY_COLUMNS):
         return "max(m._built_at), sum(epoch_us(m._built_at))"
-    if read_columns:
-        return f"bit_xor(hash({', '.join(f'm.{quote(c)}' for c in read_columns)}))"
-    return "bit_xor(hash(m))"
+    row = ", ".join(f"m.{quote(c)}" for c in read_columns) if read_columns else "m"
+    # xor alone cancels pairs: two equal rows rewritten as two other equal rows (the bridges have no unique key)
+    return f"bit_xor(hash({row})), sum(hash({row}))"
 
 
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")

@@ -69,3 +69,23 @@ def test_a_new_export_shape_changes_every_month(con):
     con.execute("ALTER TABLE marts.stamped ADD COLUMN note VARCHAR")
     second = _fingerprints(con)
     assert all(second[m] != first[m] for m in first)
+
+
+def test_a_column_type_migrated_in_place_changes_every_month(con):
+    # what dbt's migrate_column_type() does: values kept, no new stamps, the export SELECT text unchanged
+    con.execute("CREATE TABLE marts.counted (day DATE, sessions INTEGER, _built_at TIMESTAMPTZ)")
+    con.execute(f"INSERT INTO marts.counted VALUES ('2026-09-03', 3, '{BUILD_1}'), ('2026-10-01', 4, '{BUILD_1}')")
+    first, select = _fingerprints(con, "counted"), export_select(con, "counted")
+    con.execute("ALTER TABLE marts.counted ALTER sessions TYPE BIGINT")
+    assert export_select(con, "counted") == select
+    second = _fingerprints(con, "counted")
+    assert all(second[m] != first[m] for m in first)
+
+
+def test_two_equal_rows_rewritten_as_two_other_equal_rows_change_the_month(con):
+    # a mart without a unique key (a bridge), fingerprinted by content: an xor of row hashes alone cancels pairs
+    con.execute("CREATE TABLE marts.pairs (day DATE, member BIGINT)")
+    con.execute("INSERT INTO marts.pairs VALUES ('2026-09-03', 1), ('2026-09-03', 1)")
+    first = _fingerprints(con, "pairs")
+    con.execute("UPDATE marts.pairs SET member = 2")
+    assert _fingerprints(con, "pairs")["2026-09"] != first["2026-09"]
