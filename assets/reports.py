@@ -28,7 +28,8 @@ FILE_FORMATS = ("json", "csv", "html", "pdf")
 MAKE_RUN_TAG = {"chordme/make_run": "true"}
 
 
-# What each report asset reads (its window's rows of these marts; the assets filter no users, classes or bands).
+# What each report asset reads (rows of these marts dated before its window's end; the assets filter no users,
+# classes or bands).
 REPORT_DEPS: dict[ReportType, list[dg.AssetKey]] = {
     report_type: [dg.AssetKey(["marts", mart]) for mart in marts] for report_type, marts in REPORT_MARTS.items()}
 
@@ -77,7 +78,7 @@ def build_report_asset(report_type: ReportType, period: ReportPeriod, partitions
                              metadata={f"file/{fmt}": str(paths[0]) for fmt, paths in written.items() if paths})
         context.log.info(f"{report['report_id']}: {report['summary']['status']}, "
                          f"{'files written' if published.written else 'unchanged, files kept'}"
-                         f"{'' if published.built else ' (its inputs are those of the files: not built again)'}")
+                         f"{'' if published.built else ' (inputs unchanged: read back from its JSON file)'}")
         metrics = {f"metric/{k}": v for k, v in report["summary"]["key_metrics"].items() if isinstance(v, (int, float))}
         return dg.MaterializeResult(
             data_version=dg.DataVersion(published.data_version),

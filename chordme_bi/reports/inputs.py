@@ -1,15 +1,15 @@
 """What a report reads from the marts, and a fingerprint of it: equal fingerprints, equal reports.
 
-A report for the window [start, end) reads the marts of ``REPORT_MARTS`` (plus ``SCOPE_MARTS`` when it filters
-users, a class or a band), and of a dated mart only rows dated before ``end`` (``MART_READS``); besides them,
+A report for the window [start, end) reads the marts of ``REPORT_MARTS`` (plus those a user, class or band filter
+adds, ``marts_read``), and of a dated mart only rows dated before ``end`` (``MART_READS``); besides them,
 only its config and the code of ``chordme_bi/reports`` (``publish.code_version``) shape it, run by DuckDB and
 pandas. ``tests/integration/reports/test_report_inputs.py`` holds every report type to that: the SQL it runs
 names no other mart, and deleting or changing what lies outside those rows leaves the report as it was.
 
 So once a report's files hold the report of a fingerprint, the next call with the same fingerprint need not
 build it again (``publish_report``). After a new day lands, every unfiltered report whose window ended before it
-keeps its files for the cost of the fingerprint (a filtered one reads the events fact, fingerprinted whole, so
-it is built again). The fingerprint of a mart is its column types and, per day, the row count and dbt's build
+keeps its files for the cost of the fingerprint; so does a filtered one, except the usage report, which then
+reads the events of the window's sessions (the events fact, fingerprinted whole: it is built again). The fingerprint of a mart is its column types and, per day, the row count and dbt's build
 stamps or the rows' content (``chordme_bi.bi.marts.change_measure``), computed once per connection for all the
 reports published through one ``ReportInputs``; the DuckDB and pandas versions are part of it.
 """
@@ -64,13 +64,25 @@ REPORT_MARTS: dict[ReportType, tuple[str, ...]] = {
     ReportType.COMPARATIVE_ANALYSIS: ("fct_sessions",),
     ReportType.GOAL_TRACKING: ("fct_goal_progress", "agg_goal_progress_daily"),
 }
-# What a user, class or band filter adds: resolving it, and the per-user facts in place of aggregates.
-SCOPE_MARTS = ("bridge_class_students", "bridge_band_members", "dim_bands", "fct_sessions", "fct_performance_events")
+# What a filter adds: resolving a class or a band into users (queries.resolve_scope), and, with any filter, the
+# per-user facts a report type reads in place of aggregates that have no user dimension.
+CLASS_MARTS = ("bridge_class_students",)
+BAND_MARTS = ("dim_bands", "bridge_band_members")
+FILTERED_MARTS: dict[ReportType, tuple[str, ...]] = {
+    ReportType.USAGE_PATTERNS: ("fct_sessions", "fct_performance_events"),
+    ReportType.PERFORMANCE_TRENDS: ("fct_sessions",),
+    ReportType.BAND_COLLABORATION: ("bridge_band_members",),
+}
 
 
 def marts_read(config: ReportConfig) -> tuple[str, ...]:
-    scoped = bool(config.user_ids) or config.class_id is not None or config.band_id is not None
-    marts = REPORT_MARTS[config.report_type] + (SCOPE_MARTS if scoped else ())
+    marts = REPORT_MARTS[config.report_type]
+    if config.class_id is not None:
+        marts += CLASS_MARTS
+    if config.band_id is not None:
+        marts += BAND_MARTS
+    if config.user_ids or config.class_id is not None or config.band_id is not None:
+        marts += FILTERED_MARTS.get(config.report_type, ())
     return tuple(dict.fromkeys(marts))
 
 
@@ -113,8 +125,8 @@ class ReportInputs:
         for mart in sorted(marts_read(config)):
             days = self._mart_days(mart)
             if MART_READS[mart].date_column:  # rows with no date are in no window
-                kept = sorted((d, v) for d, v in days.items() if d is not None and d < end)
+                days_read = sorted((d, v) for d, v in days.items() if d is not None and d < end)
             else:  # one entry: the whole mart
-                kept = list(days.items())
-            digest.update(json.dumps([mart, self._types[mart], [(str(d), v) for d, v in kept]]).encode())
+                days_read = list(days.items())
+            digest.update(json.dumps([mart, self._types[mart], [(str(d), v) for d, v in days_read]]).encode())
         return digest.hexdigest()[:16]
