@@ -115,15 +115,15 @@ def publish_report(con: duckdb.DuckDBPyConnection, config: ReportConfig, directo
     start, end = config.window(today)
     inputs_version = (inputs or ReportInputs(con)).fingerprint(config, start, end, code_version())
     kept = _files_of(state, directory, formats) if state else None
-    if kept and "json" in kept:
+    # The JSON file is read only where the files would be kept; unreadable, it is written again like a missing one.
+    if kept and "json" in kept and state.get("inputs_version") == inputs_version and state.get("data_version"):
         report = _read_report(kept["json"][0])
-        if report is None:  # unreadable: written again like a missing file
-            kept = None
-        elif state.get("inputs_version") == inputs_version and state.get("data_version"):
+        if report is not None:
             return Published(report, state["data_version"], kept, written=False, built=False)
+        kept = None
     report = generate_report(con, config, today=today)
     version = hashlib.sha256(f"{content_hash(report)}:{code_version()}".encode()).hexdigest()[:16]
-    if kept and state.get("data_version") == version:
+    if kept and state.get("data_version") == version and ("json" not in kept or _read_report(kept["json"][0]) is not None):
         if state.get("inputs_version") != inputs_version:  # the same report from other rows: skip the build next time
             _save_state(state_path, {**state, "inputs_version": inputs_version})
         return Published(report, version, kept, written=False)

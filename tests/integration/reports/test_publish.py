@@ -110,6 +110,14 @@ def test_an_unreadable_json_file_is_written_again(warehouse, tmp_path):
     again = publish(warehouse, out)
     assert again.built and again.written and again.data_version == first.data_version
     assert json.loads((out / "2026-10.json").read_text())["summary"] == first.report["summary"]
+
+    # the same when the inputs changed but the report came out the same (the files would otherwise be kept)
+    state_path = out / STATE_DIR / "2026-10.json"
+    state_path.write_text(json.dumps({**json.loads(state_path.read_text()), "inputs_version": "other rows"}))
+    (out / "2026-10.json").write_text("[]")
+    third = publish(warehouse, out)
+    assert third.built and third.written and third.data_version == first.data_version
+    assert json.loads((out / "2026-10.json").read_text())["summary"] == first.report["summary"]
     assert not publish(warehouse, out).built
 
 
