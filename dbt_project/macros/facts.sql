@@ -135,9 +135,10 @@
 {#-
   On DuckDB, a full build over dense session ids (as repeated_values(): a range under 8 ids per session) looks the
   verdicts up in two bitmaps per block of 65,536 ids, the staged sessions and those with no valid copy: 153
-  blocks of 8 KB each at 10M sessions instead of a 10M-row hash table, so nothing is left to spill. Sparse ids,
-  incremental runs (a few sessions), unit tests and a warehouse without staged sessions yet keep the join.
-  Whether the ids are dense is asked when the model runs.
+  blocks of two 8 KB bitmaps at 10M sessions instead of a 10M-row hash table, so nothing is left to spill. Sparse
+  ids, incremental runs (a few sessions), unit tests and a warehouse without staged sessions yet keep the join.
+  Whether the ids are dense is a query at compile time (repeated_values() decides in SQL): the model's SQL differs
+  with the answer, so compiling it reads the staged sessions.
 -#}
 {% macro duckdb__session_verdicts(row, only_sessions_in=none) -%}
     {%- set staged = ref('stg_chordme__performance_sessions') %}
