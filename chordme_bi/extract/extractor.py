@@ -193,10 +193,11 @@ class SourceReader:
 
     def query(
         self, table: Table, spec: ExtractSpec, hwm: str | None, text_mode: bool, after: tuple[str, str] | None = None,
-        selective: bool = False,
+        selective: bool = False, *, limit: int | None = -1,
     ) -> str:
         """One page: rows past the high-water mark, in key order, after the given (operator, key literal).
-        ``selective``: tell SQLite the mark leaves few rows (few_rows_past_mark()).
+        ``selective``: tell SQLite the mark leaves few rows (few_rows_past_mark()). ``limit``: rows at most (-1:
+        a page, None: no limit).
 
         Names in WHERE and ORDER BY are qualified: an unqualified "id" would mean the encoded output column."""
         conditions = []
@@ -212,17 +213,35 @@ class SourceReader:
         if after is not None:
             conditions.append(f'src."{spec.primary_key}" {after[0]} {after[1]}')
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        limit = self.batch_rows if limit == -1 else limit
         return (
             f'SELECT {self._select_list(table, text_mode)} FROM "{table.name}" AS src{where} '
-            f'ORDER BY src."{spec.primary_key}" LIMIT {self.batch_rows}'
+            f'ORDER BY src."{spec.primary_key}"' + (f" LIMIT {limit}" if limit is not None else "")
         )
+
+    def _copies_of(self, table: Table, spec: ExtractSpec, hwm: str | None, key: str, text_mode: bool,
+                   selective: bool) -> tuple[pa.Table, set[str]]:
+        """Every row of one key, typed when it can be, as pages are."""
+        import connectorx as cx
+
+        if not text_mode:
+            try:
+                return (cx.read_sql(self.url, self.query(table, spec, hwm, False, ("=", key), selective, limit=None),
+                                    return_type="arrow"), self.text_columns(table, False))
+            except BaseException as exc:  # as in pages(): connectorx panics derive from BaseException
+                if self.dialect != "sqlite" or isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+        return (cx.read_sql(self.url, self.query(table, spec, hwm, True, ("=", key), selective, limit=None),
+                            return_type="arrow"), self.text_columns(table, True))
 
     def pages(self, table: Table, spec: ExtractSpec, hwm: str | None) -> Iterator[tuple[pa.Table, set[str]]]:
         """The rows to read as (Arrow page of at most batch_rows, its text-encoded columns), paged by key.
 
-        Paging bounds memory (connectorx's stream reads ahead of its consumer). A page holding a value of
-        another type than its column declares (SQLite allows it) is read again as text, alone, so the bad
-        values can be rejected by name while the other pages keep the fast typed read."""
+        Paging bounds memory (connectorx's stream reads ahead of its consumer). A page never ends inside a key's
+        copies (keys need not be unique in the source): they go to the next page, or are read together when they
+        fill a page. A page holding a value of another type than its column declares (SQLite allows it) is read
+        again as text, alone, so the bad values can be rejected by name while the other pages keep the fast typed
+        read."""
         import connectorx as cx
 
         after = None
@@ -249,9 +268,10 @@ class SourceReader:
             encoded = spec.primary_key in text_columns
             # Rows sharing the last key (a duplicated primary key) all go to the next page, so none is skipped.
             first_of_last = keys.index(last)
-            if first_of_last == 0:  # a whole page of one key
-                yield page, text_columns
-                after = (">", _key_literal(last, encoded))
+            if first_of_last == 0:  # a whole page of one key: read every copy of it (the page held only some)
+                key = _key_literal(last, encoded)
+                yield self._copies_of(table, spec, hwm, key, text_mode, selective)
+                after = (">", key)
             else:
                 yield page.slice(0, first_of_last), text_columns
                 after = (">=", _key_literal(last, encoded))

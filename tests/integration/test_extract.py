@@ -200,3 +200,34 @@ def test_sqlite_reads_the_rows_past_its_mark_through_the_cursor_index(tmp_path):
     with sqlite3.connect(path) as src:
         src.execute("DROP INDEX ix_performance_sessions_updated_at")
     assert not reader.few_rows_past_mark(table, spec, mark)
+
+
+@pytest.mark.parametrize("batch_rows", [3, 4, 10, 1000])  # more than the NULL keys (a page of them ends paging)
+def test_pages_hold_every_copy_of_a_key_in_key_order(tmp_path, batch_rows):
+    """Keys without a constraint may be NULL, gapped, repeated across a page's end or more often than a page
+    holds: every row is read once, in key order, and a key's copies are never split between pages."""
+    from chordme_bi.extract.extractor import SourceReader
+    from chordme_bi.source.schema import metadata
+    from chordme_bi.source.tables import EXTRACT_SPECS
+
+    path = tmp_path / "src.db"
+    url = f"sqlite:///{path}"
+    generate(url, sessions=30, seed=5, end=END)
+    with sqlite3.connect(path) as con:
+        con.executescript("""
+            CREATE TABLE events_copy AS SELECT * FROM performance_events WHERE id <= 40;
+            UPDATE events_copy SET id = id * 7 WHERE id > 20;            -- gaps
+            UPDATE events_copy SET id = NULL WHERE id IN (1, 2);         -- keys the app never wrote
+            INSERT INTO events_copy SELECT * FROM events_copy WHERE id IN (5, 6, 147);
+            INSERT INTO events_copy SELECT * FROM events_copy WHERE id = 6;  -- 4 copies of 6: more than a page of 3
+            DROP TABLE performance_events;
+            ALTER TABLE events_copy RENAME TO performance_events;
+        """)
+        expected_ids = sorted((r[0] for r in con.execute("SELECT id FROM performance_events")),
+                              key=lambda i: (i is not None, i or 0))
+    table, spec = metadata.tables["performance_events"], next(s for s in EXTRACT_SPECS if s.table == "performance_events")
+
+    pages = [page.column("id").to_pylist() for page, _ in SourceReader(url, batch_rows).pages(table, spec, None)]
+    assert [i for page in pages for i in page] == expected_ids
+    assert expected_ids.count(6) == 4 and (len(pages) > 1 or batch_rows == 1000)
+    assert all(page[-1] != following[0] for page, following in zip(pages, pages[1:]))
