@@ -219,46 +219,37 @@ class SourceReader:
             f'ORDER BY src."{spec.primary_key}"' + (f" LIMIT {limit}" if limit is not None else "")
         )
 
-    def _copies_of(self, table: Table, spec: ExtractSpec, hwm: str | None, key: str, text_mode: bool,
-                   selective: bool) -> tuple[pa.Table, set[str]]:
-        """Every row of one key, typed when it can be, as pages are."""
+    def _read(self, table: Table, spec: ExtractSpec, hwm: str | None, after: tuple[str, str] | None,
+              selective: bool, *, limit: int | None = -1) -> tuple[pa.Table, set[str]]:
+        """The rows of one query and their text-encoded columns: typed, or, when a value has another type than
+        its column declares (SQLite allows it), read again as text, alone, so the bad values can be rejected by
+        name while the other reads stay typed and fast."""
         import connectorx as cx
 
-        if not text_mode:
-            try:
-                return (cx.read_sql(self.url, self.query(table, spec, hwm, False, ("=", key), selective, limit=None),
-                                    return_type="arrow"), self.text_columns(table, False))
-            except BaseException as exc:  # as in pages(): connectorx panics derive from BaseException
-                if self.dialect != "sqlite" or isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    raise
-        return (cx.read_sql(self.url, self.query(table, spec, hwm, True, ("=", key), selective, limit=None),
-                            return_type="arrow"), self.text_columns(table, True))
+        try:
+            page = cx.read_sql(self.url, self.query(table, spec, hwm, False, after, selective, limit=limit),
+                               return_type="arrow")
+            return page, self.text_columns(table, False)
+        # connectorx raises, or panics with a pyo3 PanicException, which derives from BaseException.
+        except BaseException as exc:
+            if self.dialect != "sqlite" or isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            log.warning("%s: typed read failed (%s); reading the page as text to reject what does not convert",
+                        table.name, exc)
+        page = cx.read_sql(self.url, self.query(table, spec, hwm, True, after, selective, limit=limit),
+                           return_type="arrow")
+        return page, self.text_columns(table, True)
 
     def pages(self, table: Table, spec: ExtractSpec, hwm: str | None) -> Iterator[tuple[pa.Table, set[str]]]:
         """The rows to read as (Arrow page of at most batch_rows, its text-encoded columns), paged by key.
 
         Paging bounds memory (connectorx's stream reads ahead of its consumer). A page never ends inside a key's
         copies (keys need not be unique in the source): they go to the next page, or are read together when they
-        fill a page. A page holding a value of another type than its column declares (SQLite allows it) is read
-        again as text, alone, so the bad values can be rejected by name while the other pages keep the fast typed
-        read."""
-        import connectorx as cx
-
+        fill a page."""
         after = None
         selective = self.few_rows_past_mark(table, spec, hwm)
         while True:
-            text_mode = False
-            try:
-                page = cx.read_sql(self.url, self.query(table, spec, hwm, False, after, selective), return_type="arrow")
-            # connectorx raises, or panics with a pyo3 PanicException, which derives from BaseException.
-            except BaseException as exc:
-                if self.dialect != "sqlite" or isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                    raise
-                log.warning("%s: typed read failed (%s); reading the page as text to reject what does not convert",
-                            table.name, exc)
-                text_mode = True
-                page = cx.read_sql(self.url, self.query(table, spec, hwm, True, after, selective), return_type="arrow")
-            text_columns = self.text_columns(table, text_mode)
+            page, text_columns = self._read(table, spec, hwm, after, selective)
             if page.num_rows < self.batch_rows:
                 if page.num_rows:
                     yield page, text_columns
@@ -270,7 +261,7 @@ class SourceReader:
             first_of_last = keys.index(last)
             if first_of_last == 0:  # a whole page of one key: read every copy of it (the page held only some)
                 key = _key_literal(last, encoded)
-                yield self._copies_of(table, spec, hwm, key, text_mode, selective)
+                yield self._read(table, spec, hwm, ("=", key), selective, limit=None)
                 after = (">", key)
             else:
                 yield page.slice(0, first_of_last), text_columns

@@ -9,9 +9,10 @@ names no other mart, and deleting or changing what lies outside those rows leave
 So once a report's files hold the report of a fingerprint, the next call with the same fingerprint need not
 build it again (``publish_report``). After a new day lands, every unfiltered report whose window ended before it
 keeps its files for the cost of the fingerprint; so does a filtered one, except the usage report, which then
-reads the events of the window's sessions (the events fact, fingerprinted whole: it is built again). The fingerprint of a mart is its column types and, per day, the row count and dbt's build
-stamps or the rows' content (``chordme_bi.bi.marts.change_measure``), computed once per connection for all the
-reports published through one ``ReportInputs``; the DuckDB and pandas versions are part of it.
+reads the events of the window's sessions (the events fact, fingerprinted whole: it is built again). The
+fingerprint of a mart is its column types and, per day, the row count and dbt's build stamps or the rows' content
+(``chordme_bi.bi.marts.change_measure``), computed once per connection for all the reports published through one
+``ReportInputs``; the DuckDB and pandas versions are part of it.
 """
 
 from __future__ import annotations
