@@ -41,6 +41,12 @@ def columns(con: duckdb.DuckDBPyConnection, mart: str) -> list[Column]:
     return [Column(name, dtype) for name, dtype in rows]
 
 
+def column_types(con: duckdb.DuckDBPyConnection, mart: str) -> list[str]:
+    """``name:TYPE`` of each column: part of a fingerprint, as dbt's type migrations (``migrate_column_type``)
+    change values in place, with neither new rows nor new stamps."""
+    return [f"{c.name}:{c.type}" for c in columns(con, mart)]
+
+
 def change_measure(con: duckdb.DuckDBPyConnection, mart: str, read_columns: tuple[str, ...] | None = None) -> str:
     """Aggregate SQL over ``marts.<mart> AS m`` that, with ``count(*)``, changes whenever a row is written,
     rewritten or removed (the fingerprints of export months and of report inputs).
@@ -49,8 +55,7 @@ def change_measure(con: duckdb.DuckDBPyConnection, mart: str, read_columns: tupl
     and their sum, one column to read instead of every row's content. Outside dbt's builds, the one writer that
     changes mart rows in place is erasure, and only in ``NULLIFY_COLUMNS``: a mart with such a column, or without
     stamps, is measured by an order-independent hash of its content (of ``read_columns`` when given). dbt's type
-    migrations (``migrate_column_type``) change values in place too, with their column's type: a fingerprint
-    that must see them also takes the column types.
+    migrations change values in place too, with their column's type: a fingerprint also takes ``column_types``.
     """
     from chordme_bi.quality.rules import NULLIFY_COLUMNS
 

@@ -99,7 +99,7 @@ class ReportInputs:
     def _mart_days(self, mart: str) -> dict[date | None, tuple]:
         """Day (None: the whole mart, for undated reads) -> (rows, measure of their stamps or content)."""
         if mart not in self._days:
-            from chordme_bi.bi.marts import SCHEMA, change_measure, columns, quote
+            from chordme_bi.bi.marts import SCHEMA, change_measure, column_types, quote
 
             read = MART_READS[mart]
             measure = change_measure(self._con, mart, read.columns)
@@ -107,8 +107,7 @@ class ReportInputs:
             rows = self._con.execute(f"SELECT {day} AS day, count(*), {measure} FROM {SCHEMA}.{quote(mart)} AS m "
                                      "GROUP BY ALL").fetchall()
             self._days[mart] = {d: tuple(str(v) for v in rest) for d, *rest in rows}
-            # a column's type changed in place (a migration pre-hook) keeps counts and stamps
-            self._types[mart] = [f"{c.name}:{c.type}" for c in columns(self._con, mart)]
+            self._types[mart] = column_types(self._con, mart)
         return self._days[mart]
 
     def fingerprint(self, config: ReportConfig, start: date, end: date, code_version: str) -> str:
