@@ -146,7 +146,7 @@
     {%- if only_sessions_in or not execute or model.resource_type == 'unit_test' or load_relation(staged) is none %}
         {{ return(default__session_verdicts(row, only_sessions_in)) }}
     {%- endif %}
-    {%- set dense = run_query("select coalesce(cast(max(session_id) as double) - min(session_id) < 8.0 * count(session_id), false) from " ~ staged).columns[0].values()[0] %}
+    {%- set dense = run_query("select " ~ ids_are_dense("session_id") ~ " from " ~ staged).columns[0].values()[0] %}
     {%- if not dense %}
         {{ return(default__session_verdicts(row, only_sessions_in)) }}
     {%- endif %}
@@ -162,14 +162,14 @@
     left join (
         select b.block, b.staged, r.rejected
         from (
-            select session_id >> 16 as block, bitstring_agg(cast(session_id & 65535 as integer), 0, 65535) as staged
+            select {{ id_block('session_id') }} as block, {{ id_bitmap('session_id') }} as staged
             -- as session_rejections(), a session of the exceptions exists even if it were not staged
             from (select session_id from {{ staged }} union all select session_id from {{ exceptions }}) as known
             where session_id is not null
             group by block
         ) as b
         left join (
-            select session_id >> 16 as block, bitstring_agg(cast(session_id & 65535 as integer), 0, 65535) as rejected
+            select {{ id_block('session_id') }} as block, {{ id_bitmap('session_id') }} as rejected
             from (
                 select session_id from {{ exceptions }}
                 group by session_id
@@ -177,11 +177,11 @@
             ) as rejected_sessions
             group by block
         ) as r on r.block = b.block
-    ) as s on s.block = {{ row }}.session_id >> 16
+    ) as s on s.block = {{ id_block(row ~ '.session_id') }}
 {%- endmacro %}
 
 {% macro session_bit(row, bitmap) -%}
-    coalesce(get_bit(s.{{ bitmap }}, cast({{ row }}.session_id & 65535 as integer)) = 1, false)
+    coalesce(get_bit(s.{{ bitmap }}, {{ id_offset(row ~ '.session_id') }}) = 1, false)
 {%- endmacro %}
 
 {#
