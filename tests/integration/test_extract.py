@@ -231,3 +231,40 @@ def test_pages_hold_every_copy_of_a_key_in_key_order(tmp_path, batch_rows):
     assert [i for page in pages for i in page] == expected_ids
     assert expected_ids.count(6) == 4 and (len(pages) > 1 or batch_rows == 1000)
     assert all(page[-1] != following[0] for page, following in zip(pages, pages[1:]))
+
+
+def test_sqlite_strings_land_exactly_as_written_and_a_blob_falls_back_to_text(tmp_path, caplog):
+    """String columns are read natively (not as prefixed text): empty strings stay empty, NULLs NULL, numbers
+    written into them come as their text, and a blob among them sends the page to the text read instead of
+    failing the run."""
+    from chordme_bi.extract.extractor import SourceReader
+    from chordme_bi.source.schema import metadata
+
+    path = tmp_path / "src.db"
+    url = f"sqlite:///{path}"
+    generate(url, sessions=40, seed=5, end=END, messy_fraction=0)
+    written = {1: None, 2: "", 3: 12, 4: 1.5, 5: "Am7/G ♯ 'quoted' \"double\"", 6: "  padded  "}
+    with sqlite3.connect(path) as con:
+        for event_id, value in written.items():
+            con.execute("UPDATE performance_events SET chord_at_position = ? WHERE id = ?", (value, event_id))
+    events = metadata.tables["performance_events"]
+    typed_read = SourceReader(url, 1000).text_columns(events, text_mode=False)
+    assert {"chord_at_position", "event_type", "section_name"}.isdisjoint(typed_read)
+    assert {"timestamp", "event_data"} <= typed_read  # SQLite keeps these in any notation or type
+
+    settings = _settings(tmp_path, url)
+    extract_all(url, settings.warehouse_path, settings=settings)
+    landed = dict(_raw(settings, "SELECT id, chord_at_position FROM raw.performance_events WHERE id <= 6"))
+    assert landed == {1: None, 2: "", 3: "12", 4: "1.5", 5: written[5], 6: "  padded  "}
+
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE performance_events SET chord_at_position = CAST('C#m' AS BLOB), "
+                    "section_name = 'bridge' WHERE id = 7")
+        expected = con.execute("SELECT count(*) FROM performance_events").fetchone()[0]
+    other = _settings(tmp_path / "again", url)
+    with caplog.at_level("WARNING", logger="chordme_bi.extract.extractor"):
+        (result,) = extract_all(url, other.warehouse_path, tables=["performance_events"], settings=other)
+    assert "reading the page as text" in caplog.text
+    assert (result.rows_read, result.rows_written + result.rows_rejected) == (expected, expected)
+    assert _raw(other, "SELECT chord_at_position, section_name FROM raw.performance_events WHERE id = 7") == [
+        ("C#m", "bridge")]
