@@ -23,6 +23,22 @@
     cast(extract(hour from {{ utc(ts) }}) as integer)
 {%- endmacro %}
 
+{#- The number of the ``days``-long span of time since the epoch that holds ``ts`` (floored, so instants before
+    1970 fall in negative spans). A window of at most ``days`` days ending at P lies within P's span and the one
+    before it: a range join can first match on the two spans, an equi-join. #}
+{% macro epoch_bucket(ts, days) -%}
+    {{ return(adapter.dispatch('epoch_bucket')(ts, days)) }}
+{%- endmacro %}
+
+{% macro default__epoch_bucket(ts, days) -%}
+    cast(floor(extract(epoch from {{ ts }}) / {{ (days | int) * 86400 }}) as bigint)
+{%- endmacro %}
+
+{#- epoch_us() is integer arithmetic; extract(epoch ...) goes through ICU for a timestamp with time zone. #}
+{% macro duckdb__epoch_bucket(ts, days) -%}
+    cast(floor(epoch_us({{ ts }}) / {{ (days | int) * 86400000000 }}) as bigint)
+{%- endmacro %}
+
 {# ISO day of week: 1 = Monday ... 7 = Sunday #}
 {% macro utc_isodow(ts) -%}
     cast(extract(isodow from {{ utc(ts) }}) as integer)

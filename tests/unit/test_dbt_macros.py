@@ -110,3 +110,29 @@ def test_session_verdicts_from_bitmaps_equal_those_of_the_join(con):
     assert rejected == {33, -1, 65536}
     assert expected[(33, True, True)] == 1
     assert expected[(None, False, False)] == 1 and expected[(-65537, True, False)] == 2
+
+
+def test_epoch_bucket_puts_a_window_in_the_span_of_its_end_or_the_one_before(con):
+    """agg_band_performances matches sessions to a performance's window [P - 14 days, P) on P's span of 15 days and
+    the one before: every instant of the window (with the hour a time-zone change can add) must be in one of them."""
+    time_macros = _macros("time.sql")
+    days = 15
+    span_length = "interval '15 days'"
+    ends = f"""
+        select p from (values (timestamptz '1970-01-01 00:00:00+00'), (timestamptz '1969-12-20 13:00:00+00'),
+                              (timestamptz '2026-10-31 23:59:59.999999+00'), (timestamptz '1900-01-01 00:00:00+00'))
+            as e(p)
+        union all  -- the edges of spans, before and after the epoch
+        select timestamptz '1970-01-01 00:00:00+00' + k * {span_length} + d
+        from range(-4, 5) as k(k), (values (interval '0 microseconds'), (interval '1 microseconds'),
+                                           (interval '-1 microseconds'), (interval '1 hour')) as o(d)"""
+    offsets = "values (interval '1 microseconds'), (interval '14 days'), (interval '14 days 1 hour'), (interval '7 days')"
+    for bucket in (time_macros.duckdb__epoch_bucket, time_macros.default__epoch_bucket):
+        rows = con.execute(f"""
+            with e as ({ends}), w as (select e.p, e.p - o.o as t from e, ({offsets}) as o(o))
+            select p, t, {bucket('p', days)}, {bucket('t', days)} from w""").fetchall()
+        assert rows and all(span in (end_span, end_span - 1) for _, _, end_span, span in rows)
+        assert {end_span - span for _, _, end_span, span in rows} == {0, 1}  # both spans are needed
+    one_before_epoch = "timestamptz '1969-12-31 23:59:59.999999+00'"
+    assert con.execute(f"select {time_macros.duckdb__epoch_bucket(one_before_epoch, days)}, "
+                       f"{time_macros.default__epoch_bucket(one_before_epoch, days)}").fetchall() == [(-1, -1)]
