@@ -30,15 +30,15 @@ def test_preparation_counts_the_members_sessions_in_the_window_before_each_perfo
     pairs = (f["performances"].merge(f["members"], on="band_id")
              .merge(f["sessions"], on="user_id"))
     in_window = pairs[(pairs.started_at < pairs.performed_at) & (pairs.started_at >= pairs.performed_at - WINDOW)]
-    setlist_song = in_window.merge(f["songs"].assign(on_setlist=True), on=["band_id", "song_id"], how="left")
-    on_setlist = setlist_song.setlist_id.eq(setlist_song.band_id)
-    setlist_song["practised"] = on_setlist | setlist_song.on_setlist.eq(True)
-    setlist_song["rehearsal"] = on_setlist & setlist_song.session_type.eq("rehearsal")
-    expected = setlist_song.groupby("performance_id").agg(
-        members_practised_in_window=("user_id", lambda users: users[setlist_song.loc[users.index, "practised"]].nunique()),
-        rehearsal_sessions_in_window=("rehearsal", "sum"),
-    )
-    expected = (f["performances"][["performance_id"]].merge(expected, on="performance_id", how="left")
+    sessions = in_window.merge(f["songs"].assign(song_on_setlist=True), on=["band_id", "song_id"], how="left")
+    on_setlist = sessions.setlist_id.eq(sessions.band_id)  # a band's setlist has the band's id
+    practised = sessions[on_setlist | sessions.song_on_setlist.eq(True)]
+    rehearsals = sessions[on_setlist & sessions.session_type.eq("rehearsal")]
+    expected = pd.DataFrame({
+        "members_practised_in_window": practised.groupby("performance_id").user_id.nunique(),
+        "rehearsal_sessions_in_window": rehearsals.groupby("performance_id").size(),
+    })
+    expected = (f["performances"][["performance_id"]].merge(expected, left_on="performance_id", right_index=True, how="left")
                 .fillna(0).astype("int64").set_index("performance_id").sort_index())
     actual = f["aggregate"].astype("int64").set_index("performance_id").sort_index()
 
