@@ -21,14 +21,14 @@ setlist_song_set as (
 -- those spans before the window leaves the pairs of nearby performances only; on the member alone, every session
 -- met every performance of the member's bands. At 10M sessions: 6.1M pairs instead of 51.6M for the 2.9M in
 -- windows, and the model 1.2-1.35 s instead of 1.8-1.9 s as a dbt node.
-{% set span_days = var("rehearsal_window_days") | int + 1 %}
+{% set window_days = var("rehearsal_window_days") | int %}
 member_windows as (
     select
         p.performance_id,
         p.setlist_id,
         p.performed_at,
         m.user_id,
-        {{ epoch_bucket('p.performed_at', span_days) }} - spans.back as window_span
+        {{ epoch_bucket('p.performed_at', window_days + 1) }} - spans.back as window_span
     from performances as p
     join members as m on m.band_id = p.setlist_id
     cross join (select 0 as back union all select 1 as back) as spans
@@ -43,9 +43,9 @@ member_sessions as (
     from member_windows as w
     join {{ ref('fct_sessions') }} as s
         on s.user_id = w.user_id
-        and {{ epoch_bucket('s.started_at', span_days) }} = w.window_span
+        and {{ epoch_bucket('s.started_at', window_days + 1) }} = w.window_span
         and s.started_at < w.performed_at
-        and s.started_at >= w.performed_at - interval '{{ var("rehearsal_window_days") }} days'
+        and s.started_at >= w.performed_at - interval '{{ window_days }} days'
     left join setlist_song_set as ss on ss.setlist_id = w.setlist_id and ss.song_id = s.song_id
 ),
 
