@@ -408,7 +408,7 @@ def run_stage(stage: str, args, source: Path, warehouse: Path) -> dict:
 
 def run_definitions(args, source: Path, warehouse: Path, loads: int = 3) -> dict:
     """The definitions stage, loaded in ``loads`` fresh processes: the median one, with every load's time. One
-    load takes the disk's mood: 1.0-1.2 s on a quiet machine, 2.2-7.7 s while the disk is busy (BENCHMARKS.md)."""
+    load takes the disk's mood: 1.0-1.2 s on a quiet machine, 2.2-9.8 s while the disk is busy (BENCHMARKS.md)."""
     runs = [run_stage("definitions", args, source, warehouse) for _ in range(loads)]
     median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
     median["detail"]["each_total_s"] = [r["detail"]["total_s"] for r in runs]
